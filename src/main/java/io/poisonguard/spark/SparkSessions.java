@@ -1,11 +1,20 @@
 package io.poisonguard.spark;
 
+import io.poisonguard.config.ConfigException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Properties;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the SparkSession every command uses: Delta enabled, settings tuned for small clusters and laptops. */
 public final class SparkSessions {
+  /** System property naming a Spark properties file applied over the built-in defaults. */
+  public static final String DEFAULTS_PROPERTY = "poisonguard.spark.defaults";
+
   private SparkSessions() {}
 
   /**
@@ -25,12 +34,33 @@ public final class SparkSessions {
   }
 
   /**
+   * Settings from the properties file named by the system property {@code poisonguard.spark.defaults} (the
+   * launcher points it at {@code conf/spark-defaults.conf}); empty when unset.
+   */
+  static Map<String, String> fileDefaults() {
+    String file = System.getProperty(DEFAULTS_PROPERTY);
+    Map<String, String> conf = new LinkedHashMap<>();
+    if (file == null || file.isBlank()) {
+      return conf;
+    }
+    Properties props = new Properties();
+    try (Reader in = Files.newBufferedReader(Path.of(file))) {
+      props.load(in);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read Spark defaults (" + e.getMessage() + ")");
+    }
+    props.stringPropertyNames().forEach(k -> conf.put(k, props.getProperty(k).trim()));
+    return conf;
+  }
+
+  /**
    * Gets or creates the session. The master comes from {@code master} when given, else from
    * {@code spark.master} in the environment (spark-submit), else {@code local[*]}.
    */
   public static SparkSession create(String appName, String master, Map<String, String> overrides) {
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
     Map<String, String> conf = defaults();
+    conf.putAll(fileDefaults());
     conf.putAll(overrides);
     String effectiveMaster = master;
     if (effectiveMaster == null || effectiveMaster.isBlank()) {

@@ -40,7 +40,7 @@ public final class SharedSpark implements BeforeAllCallback, ParameterResolver {
     return session();
   }
 
-  private record Closer(SparkSession spark) implements ExtensionContext.Store.CloseableResource {
+  private record Closer(SparkSession spark) implements AutoCloseable {
     @Override
     public void close() {
       spark.stop();

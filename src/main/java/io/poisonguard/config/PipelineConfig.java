@@ -1,0 +1,39 @@
+package io.poisonguard.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * A pipeline file: what to read, how to score, clean and gate it, and the seed for every random choice.
+ *
+ * @param name pipeline name; names the warehouse folder of its tables
+ * @param seed seed for every random choice of the run
+ * @param input the batch to inspect
+ * @param reference optional trusted data the detectors and drift are fitted on (same reader settings as input
+ *     except the path); absent means the batch is judged against its own robust bulk and drift against the
+ *     last accepted run
+ * @param detect detection settings
+ * @param sanitize cleaning settings
+ * @param gate gate thresholds
+ * @param spark Spark settings
+ */
+public record PipelineConfig(
+    @JsonProperty(value = "name", required = true) String name,
+    @JsonProperty("seed") Long seed,
+    @JsonProperty(value = "input", required = true) InputConfig input,
+    @JsonProperty("reference") String reference,
+    @JsonProperty("detect") DetectConfig detect,
+    @JsonProperty("sanitize") SanitizeConfig sanitize,
+    @JsonProperty("gate") GateConfig gate,
+    @JsonProperty("spark") SparkConfig spark) {
+
+  public PipelineConfig {
+    if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_-]*")) {
+      throw new ConfigException("name: '" + name + "' must be letters, digits, '_' or '-' (it names a warehouse folder)");
+    }
+    seed = seed == null ? 42L : seed;
+    detect = detect == null ? DetectConfig.defaults() : detect;
+    sanitize = sanitize == null ? SanitizeConfig.defaults() : sanitize;
+    gate = gate == null ? GateConfig.defaults() : gate;
+    spark = spark == null ? SparkConfig.defaults() : spark;
+  }
+}

@@ -1,0 +1,35 @@
+package io.poisonguard.ingest;
+
+import io.poisonguard.spark.Columns;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+
+/**
+ * A batch as read: every record once, either accepted (typed) or rejected (raw text and error). The records are
+ * cached because every later stage reads them; call {@link #release()} when the run is over.
+ *
+ * @param records all records with the {@code _pg_} bookkeeping columns and the input's columns
+ * @param features which columns are label and features
+ * @param inputs what was read, for the audit
+ */
+public record IngestedBatch(Dataset<Row> records, FeatureSchema features, List<InputVersion> inputs) {
+
+  /** Records that were read cleanly, without the rejection bookkeeping columns. */
+  public Dataset<Row> accepted() {
+    return records.filter(functions.col(Columns.ERROR).isNull())
+        .drop(Columns.FILE, Columns.LINE, Columns.RAW, Columns.ERROR);
+  }
+
+  /** Records that could not be read: id, source, run, file, line, raw text and the error. */
+  public Dataset<Row> rejected() {
+    return records.filter(functions.col(Columns.ERROR).isNotNull())
+        .select(Columns.ID, Columns.SOURCE, Columns.RUN_ID, Columns.FILE, Columns.LINE, Columns.RAW, Columns.ERROR);
+  }
+
+  /** Drops the cached records. */
+  public void release() {
+    records.unpersist();
+  }
+}

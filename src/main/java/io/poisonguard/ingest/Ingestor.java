@@ -1,0 +1,333 @@
+package io.poisonguard.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.poisonguard.config.ConfigException;
+import io.poisonguard.config.InputConfig;
+import io.poisonguard.spark.Columns;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+/**
+ * Reads a batch (CSV, JSON lines, Parquet or Delta) into typed records. Nothing is dropped: a record that cannot
+ * be read keeps its raw text, file, position and error, and goes to {@code rejected} downstream. Text formats are
+ * read line by line so every rejected record carries its line number.
+ */
+public final class Ingestor {
+  /** Lines sampled from the first file to guess column types when the pipeline declares none. */
+  private static final int INFERENCE_SAMPLE = 1000;
+  /** Share of sampled values that must parse as numbers for a column to be read as numeric. */
+  private static final double NUMERIC_SHARE = 0.95;
+
+  private final SparkSession spark;
+
+  /** An ingestor on the given session. */
+  public Ingestor(SparkSession spark) {
+    this.spark = spark;
+  }
+
+  /** Reads the input described by {@code input}, stamping every record with {@code runId}. */
+  public IngestedBatch read(InputConfig input, String runId) {
+    IngestedBatch batch = switch (input.format()) {
+      case "csv" -> readCsv(input, runId);
+      case "json" -> readJsonLines(input, runId);
+      default -> readTyped(input, runId);
+    };
+    Dataset<Row> records = input.id() == null ? batch.records() : rejectDuplicateIds(batch.records(), input.id());
+    records = records.persist(StorageLevel.MEMORY_AND_DISK());
+    if (records.isEmpty()) {
+      records.unpersist();
+      throw new ConfigException("input.path: " + input.path() + " holds no records; check the path");
+    }
+    return new IngestedBatch(records, batch.features(), batch.inputs());
+  }
+
+  private IngestedBatch readCsv(InputConfig input, String runId) {
+    List<FileStatus> files = listFiles(input.path());
+    char delimiter = input.options().getOrDefault("delimiter", ",").charAt(0);
+    CsvLineParser parser = new CsvLineParser(delimiter);
+    String first = files.get(0).getPath().toString();
+    List<String> sample = jsc().textFile(first, 1).take(INFERENCE_SAMPLE + 1);
+    if (sample.isEmpty()) {
+      throw new ConfigException("input.path: " + first + " is empty; a CSV batch needs a header line");
+    }
+    List<String> header = parseHeader(parser, sample.get(0), first);
+    Map<String, String> detected = new LinkedHashMap<>();
+    for (int c = 0; c < header.size(); c++) {
+      List<String> values = new ArrayList<>();
+      for (String line : sample.subList(1, sample.size())) {
+        try {
+          List<String> fields = parser.parse(line);
+          if (fields.size() == header.size()) {
+            values.add(fields.get(c));
+          }
+        } catch (MalformedRecordException ignored) {
+          // a malformed sample line says nothing about column types; it is rejected when the batch is read
+        }
+      }
+      detected.put(header.get(c), looksNumeric(values) ? "numeric" : "string");
+    }
+    ColumnResolver.Resolved resolved = ColumnResolver.resolve(input, first, header, detected);
+    RecordLayout layout = new RecordLayout(resolved.names(), resolved.kinds(), input.label(), input.id(),
+        input.source(), runId);
+    JavaRDD<Row> rows = null;
+    for (FileStatus status : files) {
+      String file = status.getPath().toString();
+      JavaRDD<Tuple2<String, Long>> lines = jsc().textFile(file).zipWithIndex().rdd().toJavaRDD();
+      String fileHeader = lines.first()._1();
+      if (!parseHeader(parser, fileHeader, file).equals(header)) {
+        throw new ConfigException("input.path: " + file + " has a different header than " + first
+            + "; every file of a batch must have the same columns");
+      }
+      JavaRDD<Row> fileRows = lines
+          .filter(t -> t._2() > 0 && !t._1().isBlank())
+          .map(t -> parseCsvLine(parser, layout, file, t._2() + 1, t._1()));
+      rows = rows == null ? fileRows : rows.union(fileRows);
+    }
+    return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions(files, "csv"));
+  }
+
+  private static Row parseCsvLine(CsvLineParser parser, RecordLayout layout, String file, long line, String text) {
+    try {
+      return layout.convert(file, line, text, parser.parse(text), null);
+    } catch (MalformedRecordException e) {
+      return layout.convert(file, line, text, null, e.getMessage());
+    }
+  }
+
+  private static List<String> parseHeader(CsvLineParser parser, String line, String file) {
+    try {
+      List<String> header = parser.parse(line.startsWith("\uFEFF") ? line.substring(1) : line);
+      Set<String> seen = new LinkedHashSet<>();
+      for (String h : header) {
+        if (h.isBlank() || !seen.add(h)) {
+          throw new ConfigException("input.path: " + file + " header has an empty or repeated column name '" + h
+              + "'; give every column a unique name");
+        }
+        if (h.startsWith(Columns.PREFIX)) {
+          throw new ConfigException("input.path: " + file + " column '" + h + "' uses the reserved prefix "
+              + Columns.PREFIX + "; rename it");
+        }
+      }
+      return header;
+    } catch (MalformedRecordException e) {
+      throw new ConfigException("input.path: " + file + " header line cannot be read (" + e.getMessage() + ")");
+    }
+  }
+
+  private static boolean looksNumeric(List<String> values) {
+    int present = 0;
+    int numeric = 0;
+    for (String v : values) {
+      String s = v.trim();
+      if (s.isEmpty()) {
+        continue;
+      }
+      present++;
+      try {
+        Double.parseDouble(s);
+        numeric++;
+      } catch (NumberFormatException e) {
+        // counted as non-numeric
+      }
+    }
+    return present > 0 && numeric >= NUMERIC_SHARE * present;
+  }
+
+  private IngestedBatch readJsonLines(InputConfig input, String runId) {
+    List<FileStatus> files = listFiles(input.path());
+    String first = files.get(0).getPath().toString();
+    ObjectMapper mapper = new ObjectMapper();
+    Map<String, List<String>> sampled = new LinkedHashMap<>();
+    for (String line : jsc().textFile(first, 1).take(INFERENCE_SAMPLE)) {
+      try {
+        JsonNode node = mapper.readTree(line);
+        if (node != null && node.isObject()) {
+          node.fields().forEachRemaining(e -> sampled.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+              .add(e.getValue().isNull() ? "" : e.getValue().asText()));
+        }
+      } catch (IOException ignored) {
+        // a malformed sample line says nothing about column types; it is rejected when the batch is read
+      }
+    }
+    if (sampled.isEmpty()) {
+      throw new ConfigException("input.path: " + first + " has no JSON object on its first lines; "
+          + "format json expects one object per line");
+    }
+    Map<String, String> detected = new LinkedHashMap<>();
+    sampled.forEach((k, v) -> detected.put(k, looksNumeric(v) ? "numeric" : "string"));
+    List<String> names = new ArrayList<>(sampled.keySet());
+    ColumnResolver.Resolved resolved = ColumnResolver.resolve(input, first, names, detected);
+    RecordLayout layout = new RecordLayout(resolved.names(), resolved.kinds(), input.label(), input.id(),
+        input.source(), runId);
+    JavaRDD<Row> rows = null;
+    for (FileStatus status : files) {
+      String file = status.getPath().toString();
+      JavaRDD<Row> fileRows = jsc().textFile(file).zipWithIndex().rdd().toJavaRDD()
+          .filter(t -> !t._1().isBlank())
+          .mapPartitions(it -> parseJsonLines(layout, file, it));
+      rows = rows == null ? fileRows : rows.union(fileRows);
+    }
+    return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(),
+        versions(files, "json"));
+  }
+
+  private static Iterator<Row> parseJsonLines(RecordLayout layout, String file, Iterator<Tuple2<String, Long>> it) {
+    ObjectMapper mapper = new ObjectMapper();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        Tuple2<String, Long> t = it.next();
+        long line = t._2() + 1;
+        JsonNode node;
+        try {
+          node = mapper.readTree(t._1());
+        } catch (IOException e) {
+          return layout.convert(file, line, t._1(), null, "not valid JSON: " + firstLine(e));
+        }
+        if (node == null || !node.isObject()) {
+          return layout.convert(file, line, t._1(), null, "expected a JSON object");
+        }
+        List<Object> values = new ArrayList<>();
+        for (String name : layout.names()) {
+          JsonNode v = node.get(name);
+          values.add(v == null || v.isNull() ? null : v.isNumber() ? v.numberValue() : v.isValueNode() ? v.asText()
+              : v.toString());
+        }
+        return layout.convert(file, line, t._1(), values, null);
+      }
+    };
+  }
+
+  private IngestedBatch readTyped(InputConfig input, String runId) {
+    List<InputVersion> versions;
+    Dataset<Row> frame;
+    try {
+      if (input.format().equals("delta")) {
+        long version = io.delta.tables.DeltaTable.forPath(spark, input.path()).history(1)
+            .select("version").head().getLong(0);
+        frame = spark.read().format("delta").option("versionAsOf", version).load(input.path());
+        versions = List.of(new InputVersion(input.path(), "delta", version, -1, -1));
+      } else {
+        List<FileStatus> files = listFiles(input.path());
+        frame = spark.read().format(input.format()).load(input.path());
+        versions = versions(files, input.format());
+      }
+    } catch (ConfigException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new ConfigException("input.path: cannot read " + input.path() + " as " + input.format() + " ("
+          + firstLine(e) + ")");
+    }
+    Map<String, String> detected = new LinkedHashMap<>();
+    for (StructField f : frame.schema().fields()) {
+      DataType t = f.dataType();
+      detected.put(f.name(), t instanceof NumericType ? "numeric" : t.typeName());
+      if (f.name().startsWith(Columns.PREFIX)) {
+        throw new ConfigException("input.path: " + input.path() + " column '" + f.name()
+            + "' uses the reserved prefix " + Columns.PREFIX + "; rename it");
+      }
+    }
+    List<String> names = Arrays.asList(frame.columns());
+    ColumnResolver.Resolved resolved = ColumnResolver.resolve(input, input.path(), names, detected);
+    RecordLayout layout = new RecordLayout(resolved.names(), resolved.kinds(), input.label(), input.id(),
+        input.source(), runId);
+    // the position within the file keeps content-hash ids unique when identical rows repeat
+    Dataset<Row> located = frame.select(functions.col("*"), functions.col("_metadata.file_path").as("__file"),
+        functions.col("_metadata.row_index").as("__row"));
+    int width = names.size();
+    JavaRDD<Row> rows = located.javaRDD().map(r -> {
+      List<Object> values = new ArrayList<>(width);
+      for (int i = 0; i < width; i++) {
+        values.add(r.get(i));
+      }
+      long position = r.getLong(width + 1) + 1;
+      return layout.convert(r.getString(width), position, values.toString(), values, null);
+    });
+    return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
+  }
+
+  /** Keeps the first record of each id (by file and line) and rejects the others, so ids stay unique. */
+  private static Dataset<Row> rejectDuplicateIds(Dataset<Row> records, String idColumn) {
+    var byId = Window.partitionBy(Columns.ID).orderBy(Columns.FILE, Columns.LINE);
+    Dataset<Row> ranked = records.withColumn("__rank",
+        functions.when(functions.col(Columns.ERROR).isNull(), functions.row_number().over(byId)));
+    return ranked.withColumn(Columns.ERROR, functions.when(functions.col("__rank").gt(1),
+            functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(functions.col(Columns.ERROR)))
+        .drop("__rank");
+  }
+
+  private List<FileStatus> listFiles(String path) {
+    try {
+      Configuration conf = spark.sparkContext().hadoopConfiguration();
+      Path p = new Path(path);
+      FileSystem fs = p.getFileSystem(conf);
+      FileStatus[] matched = fs.globStatus(p);
+      List<FileStatus> files = new ArrayList<>();
+      if (matched != null) {
+        for (FileStatus s : matched) {
+          if (s.isDirectory()) {
+            for (FileStatus child : fs.listStatus(s.getPath())) {
+              String name = child.getPath().getName();
+              if (child.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
+                files.add(child);
+              }
+            }
+          } else {
+            files.add(s);
+          }
+        }
+      }
+      if (files.isEmpty()) {
+        throw new ConfigException("input.path: nothing to read at " + path + "; check the path (--set input.path=...)");
+      }
+      files.sort((a, b) -> a.getPath().toString().compareTo(b.getPath().toString()));
+      return files;
+    } catch (IOException e) {
+      throw new ConfigException("input.path: cannot list " + path + " (" + firstLine(e) + ")");
+    }
+  }
+
+  private static List<InputVersion> versions(List<FileStatus> files, String format) {
+    return files.stream().map(f -> new InputVersion(f.getPath().toString(), format, -1, f.getLen(),
+        f.getModificationTime())).toList();
+  }
+
+  private JavaSparkContext jsc() {
+    return JavaSparkContext.fromSparkContext(spark.sparkContext());
+  }
+
+  private static String firstLine(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}

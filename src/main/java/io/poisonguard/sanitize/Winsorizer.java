@@ -1,0 +1,54 @@
+package io.poisonguard.sanitize;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+
+/**
+ * Clips numeric features to quantile bounds learned on reference data, so that a value far outside what the
+ * reference saw cannot reach training at full strength. Bounds come from one approximate-quantile pass.
+ */
+public final class Winsorizer {
+  /** Relative error of the approximate quantiles; bounds are only as precise as the reference is large. */
+  private static final double RELATIVE_ERROR = 1e-4;
+
+  private final Map<String, double[]> bounds;
+
+  private Winsorizer(Map<String, double[]> bounds) {
+    this.bounds = bounds;
+  }
+
+  /** Learns the {@code lower} and {@code upper} quantile of each numeric column of {@code reference}. */
+  public static Winsorizer fit(Dataset<Row> reference, List<String> numericColumns, double lower, double upper) {
+    double[][] q = reference.stat().approxQuantile(numericColumns.toArray(String[]::new),
+        new double[] {lower, upper}, RELATIVE_ERROR);
+    Map<String, double[]> bounds = new LinkedHashMap<>();
+    for (int i = 0; i < numericColumns.size(); i++) {
+      if (q[i].length == 2) {
+        bounds.put(numericColumns.get(i), q[i]);
+      }
+    }
+    return new Winsorizer(bounds);
+  }
+
+  /** The learned bounds, per column: {lower, upper}. */
+  public Map<String, double[]> bounds() {
+    return Map.copyOf(bounds);
+  }
+
+  /** {@code rows} with every bounded column clipped; nulls and NaN stay as they are. */
+  public Dataset<Row> transform(Dataset<Row> rows) {
+    Dataset<Row> out = rows;
+    for (Map.Entry<String, double[]> e : bounds.entrySet()) {
+      Column c = functions.col(e.getKey());
+      Column clipped = functions.when(c.lt(e.getValue()[0]), e.getValue()[0])
+          .when(c.gt(e.getValue()[1]), e.getValue()[1]).otherwise(c);
+      out = out.withColumn(e.getKey(), clipped);
+    }
+    return out;
+  }
+}

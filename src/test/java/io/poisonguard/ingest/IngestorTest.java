@@ -1,0 +1,155 @@
+package io.poisonguard.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.poisonguard.config.ConfigException;
+import io.poisonguard.config.InputConfig;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(SharedSpark.class)
+class IngestorTest {
+  @TempDir
+  Path dir;
+
+  /** The first {@code n} data lines of the bundled Spambase file, with its header. */
+  static List<String> spambaseLines(int n) throws IOException {
+    return new ArrayList<>(Files.readAllLines(Path.of("data/spambase.csv")).subList(0, n + 1));
+  }
+
+  static InputConfig csv(Path file, String label, String id) {
+    return new InputConfig(file.toString(), "csv", label, id, null, null, null, null, null);
+  }
+
+  @Test
+  void malformedLinesAreRejectedWithTheirLineNumbersAndNothingIsLost(SparkSession spark) throws IOException {
+    List<String> lines = spambaseLines(200);
+    String good = lines.get(10);
+    String[] fields = good.split(",");
+    // line numbers are 1-based and count the header as line 1
+    Map<Integer, String> malformed = new TreeMap<>();
+    malformed.put(20, good.substring(0, good.lastIndexOf(',')));                       // one field short
+    malformed.put(50, good.replaceFirst("^[^,]*", "abc"));                              // not a number
+    malformed.put(90, "\"" + good);                                                     // quote never closed
+    malformed.put(120, good.replaceFirst("^[^,]*", "1\"2"));                            // stray quote
+    malformed.put(160, String.join(",", java.util.Arrays.copyOf(fields, fields.length - 1)) + ",");  // empty label
+    malformed.forEach((line, text) -> lines.add(line - 1, text));
+    Path file = dir.resolve("batch.csv");
+    Files.write(file, lines);
+
+    IngestedBatch batch = new Ingestor(spark).read(csv(file, "type", null), "run-1");
+    try {
+      List<Row> rejected = batch.rejected().orderBy(Columns.LINE).collectAsList();
+      assertEquals(new ArrayList<>(malformed.keySet()), rejected.stream().map(r -> (int) r.getLong(4)).toList());
+      for (Row r : rejected) {
+        assertEquals(malformed.get((int) r.getLong(4)), r.getString(5), "raw text kept");
+        assertTrue(r.getString(3).endsWith("batch.csv"));
+        assertTrue(!r.getString(6).isBlank());
+      }
+      assertTrue(rejected.get(1).getString(6).contains("'make'"), rejected.get(1).getString(6));
+      assertTrue(rejected.get(4).getString(6).contains("label"), rejected.get(4).getString(6));
+      assertEquals(205, batch.records().count(), "every line is a record: 200 good + 5 malformed");
+      assertEquals(200, batch.accepted().count());
+      assertEquals(200, batch.accepted().select(Columns.ID).distinct().count(), "ids are unique");
+      assertEquals(57, batch.features().numericFeatures().size());
+      assertEquals("type", batch.features().labelColumn());
+    } finally {
+      batch.release();
+    }
+  }
+
+  @Test
+  void idsAreStableAcrossReads(SparkSession spark) throws IOException {
+    Path file = dir.resolve("stable.csv");
+    Files.write(file, spambaseLines(50));
+    IngestedBatch first = new Ingestor(spark).read(csv(file, "type", null), "a");
+    IngestedBatch second = new Ingestor(spark).read(csv(file, "type", null), "b");
+    assertEquals(first.accepted().select(Columns.ID).orderBy(Columns.ID).collectAsList(),
+        second.accepted().select(Columns.ID).orderBy(Columns.ID).collectAsList());
+    first.release();
+    second.release();
+  }
+
+  @Test
+  void repeatedIdsAfterTheFirstAreRejected(SparkSession spark) throws IOException {
+    List<String> lines = spambaseLines(30);
+    List<String> withIds = new ArrayList<>();
+    withIds.add("id," + lines.get(0));
+    for (int i = 1; i < lines.size(); i++) {
+      withIds.add((i == 30 ? 1 : i) + "," + lines.get(i));
+    }
+    Path file = dir.resolve("ids.csv");
+    Files.write(file, withIds);
+    IngestedBatch batch = new Ingestor(spark).read(csv(file, "type", "id"), "run");
+    List<Row> rejected = batch.rejected().collectAsList();
+    assertEquals(1, rejected.size());
+    assertEquals(31L, rejected.get(0).getLong(4));
+    assertTrue(rejected.get(0).getString(6).contains("duplicate"));
+    assertEquals(29, batch.accepted().count());
+    assertEquals(1, batch.accepted().filter(org.apache.spark.sql.functions.col(Columns.ID).equalTo("1")).count());
+    batch.release();
+  }
+
+  @Test
+  void jsonLinesAndParquetReadTheSameRecords(SparkSession spark) throws IOException {
+    Path file = dir.resolve("small.csv");
+    Files.write(file, spambaseLines(40));
+    IngestedBatch fromCsv = new Ingestor(spark).read(csv(file, "type", null), "r");
+    Path parquet = dir.resolve("small.parquet");
+    fromCsv.accepted().drop(Columns.ID, Columns.SOURCE, Columns.RUN_ID).write().parquet(parquet.toString());
+    Path json = dir.resolve("small.json");
+    List<String> jsonLines = new ArrayList<>(fromCsv.accepted().drop(Columns.ID, Columns.SOURCE, Columns.RUN_ID)
+        .toJSON().collectAsList());
+    jsonLines.add(3, "{not json");
+    Files.write(json, jsonLines);
+
+    IngestedBatch fromParquet = new Ingestor(spark).read(
+        new InputConfig(parquet.toString(), "parquet", "type", null, null, null, null, null, null), "r");
+    IngestedBatch fromJson = new Ingestor(spark).read(
+        new InputConfig(json.toString(), "json", "type", null, null, null, null, null, null), "r");
+    assertEquals(40, fromParquet.accepted().count());
+    assertEquals(40, fromJson.accepted().count());
+    List<Row> jsonRejected = fromJson.rejected().collectAsList();
+    assertEquals(1, jsonRejected.size());
+    assertEquals(4L, jsonRejected.get(0).getLong(4));
+    double csvSum = fromCsv.accepted().agg(org.apache.spark.sql.functions.sum("capitalTotal")).head().getDouble(0);
+    assertEquals(csvSum, fromParquet.accepted().agg(org.apache.spark.sql.functions.sum("capitalTotal")).head()
+        .getDouble(0), 1e-9);
+    assertEquals(csvSum, fromJson.accepted().agg(org.apache.spark.sql.functions.sum("capitalTotal")).head()
+        .getDouble(0), 1e-9);
+    fromCsv.release();
+    fromParquet.release();
+    fromJson.release();
+  }
+
+  @Test
+  void columnProblemsNameTheKeyAndColumn(SparkSession spark) throws IOException {
+    Path file = dir.resolve("cols.csv");
+    Files.write(file, spambaseLines(20));
+    ConfigException noLabel = assertThrows(ConfigException.class,
+        () -> new Ingestor(spark).read(csv(file, "kind", null), "r"));
+    assertTrue(noLabel.getMessage().startsWith("input.label: column 'kind' is not in"), noLabel.getMessage());
+    ConfigException badType = assertThrows(ConfigException.class, () -> new Ingestor(spark).read(
+        new InputConfig(file.toString(), "csv", "type", null, null, null, null, Map.of("make", "timestamp"), null),
+        "r"));
+    assertTrue(badType.getMessage().startsWith("input.schema.make: column 'make' has type timestamp"),
+        badType.getMessage());
+    ConfigException missing = assertThrows(ConfigException.class,
+        () -> new Ingestor(spark).read(csv(dir.resolve("absent.csv"), "type", null), "r"));
+    assertTrue(missing.getMessage().contains("absent.csv"), missing.getMessage());
+  }
+}
