@@ -11,6 +11,9 @@ public interface Command {
   /** Full usage text for {@code --help}. */
   String usage();
 
-  /** Runs the command with its arguments (the command word removed); returns the process exit code. */
-  int execute(String[] args) throws Exception;
+  /**
+   * Runs the command with its arguments (the command word removed), printing results to {@code out}; returns the
+   * process exit code.
+   */
+  int execute(String[] args, java.io.PrintStream out) throws Exception;
 }

@@ -41,7 +41,7 @@ public final class Main {
       return ExitCodes.OK;
     }
     try {
-      return command.execute(rest);
+      return command.execute(rest, out);
     } catch (ConfigException e) {
       err.println("poisonguard: " + e.getMessage());
       if (verbose) {

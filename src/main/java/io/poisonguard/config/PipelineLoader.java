@@ -121,7 +121,7 @@ public final class PipelineLoader {
   }
 
   /** Sets {@code a.b.c=value} in the tree, creating mappings on the way; the value is parsed as YAML. */
-  static void applyOverride(ObjectNode root, String override) {
+  public static void applyOverride(ObjectNode root, String override) {
     int eq = override.indexOf('=');
     if (eq <= 0) {
       throw new ConfigException("--set " + override + ": expected key.path=value");

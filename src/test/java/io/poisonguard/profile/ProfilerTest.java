@@ -1,0 +1,106 @@
+package io.poisonguard.profile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.spark.SharedSpark;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SharedSpark.class)
+class ProfilerTest {
+  private static Dataset<Row> spambase;
+  private static FeatureSchema schema;
+
+  @BeforeAll
+  static void load() {
+    spambase = SharedSpark.session().read().option("header", "true").option("inferSchema", "true")
+        .csv("data/spambase.csv").cache();
+    List<String> numeric = Arrays.stream(spambase.columns()).filter(c -> !c.equals("type")).toList();
+    schema = new FeatureSchema("type", numeric, List.of());
+  }
+
+  @Test
+  void columnStatisticsAgreeWithSpark() {
+    Profile p = new Profiler().compute(spambase, schema, "r1");
+    assertEquals(4601, p.rows());
+    assertEquals(1813L, p.labelCounts().get("spam"));
+    ColumnProfile c = p.column("capitalTotal");
+    Row direct = spambase.agg(functions.min("capitalTotal"), functions.max("capitalTotal"),
+        functions.avg("capitalTotal"), functions.stddev_samp("capitalTotal")).head();
+    assertEquals(direct.getInt(0), c.min(), 0);
+    assertEquals(direct.getInt(1), c.max(), 0);
+    assertEquals(direct.getDouble(2), c.mean(), 1e-9);
+    assertEquals(direct.getDouble(3), c.stddev(), 1e-9);
+    double median = spambase.stat().approxQuantile("capitalTotal", new double[] {0.5}, 0)[0];
+    assertEquals(median, c.quantiles().get(0.5), 0.02 * median);
+    assertEquals(c.binEdges().size() + 2, c.binShares().size());
+    assertEquals(1.0, c.binShares().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
+  }
+
+  @Test
+  void nullNanAndInfinityAreCountedApart(SparkSession spark) {
+    Dataset<Row> odd = spambase.limit(100).withColumn("make", functions.expr(
+        "CASE WHEN capitalTotal % 4 = 0 THEN CAST('NaN' AS DOUBLE) WHEN capitalTotal % 4 = 1 THEN NULL "
+            + "WHEN capitalTotal % 4 = 2 THEN CAST('Infinity' AS DOUBLE) ELSE make END"));
+    long nan = odd.filter("capitalTotal % 4 = 0").count();
+    long nulls = odd.filter("capitalTotal % 4 = 1").count();
+    long inf = odd.filter("capitalTotal % 4 = 2").count();
+    ColumnProfile c = new Profiler().compute(odd, schema, "r").column("make");
+    assertEquals(nan, c.nan());
+    assertEquals(nulls, c.nulls());
+    assertEquals(inf, c.infinite());
+    assertTrue(c.max() == null || Double.isFinite(c.max()));
+  }
+
+  @Test
+  void metricsTableRoundTripKeepsWhatDriftNeeds(SparkSession spark) {
+    Profile p = new Profiler().compute(spambase, schema, "r1");
+    Profile back = Profile.fromRows(p.toRows(spark, "pipe").collectAsList());
+    assertEquals(p.rows(), back.rows());
+    assertEquals(p.labelCounts(), back.labelCounts());
+    assertEquals(p.column("make"), back.column("make"));
+    assertEquals(p.columns().size(), back.columns().size());
+  }
+
+  @Test
+  void psiIsSmallForTheSameDistributionAndLargeForAShift() {
+    Dataset<Row>[] halves = spambase.randomSplit(new double[] {0.5, 0.5}, 7);
+    Profiler profiler = new Profiler();
+    Profile reference = profiler.compute(halves[0], schema, "ref");
+    Profile other = profiler.compute(halves[1], schema, "b");
+    DriftReport same = new DriftAnalyzer().compare(reference, other, halves[1], schema);
+    assertTrue(same.maxPsi() < 0.05, "max PSI between random halves: " + same.maxPsi());
+    assertTrue(same.maxLabelShareChange() < 0.03);
+
+    Dataset<Row> shifted = halves[1].withColumn("capitalTotal", functions.col("capitalTotal").multiply(3));
+    DriftReport moved = new DriftAnalyzer().compare(reference, profiler.compute(shifted, schema, "s"), shifted,
+        schema);
+    assertEquals("capitalTotal", moved.maxPsiFeature());
+    assertTrue(moved.maxPsi() > 0.25, "PSI after tripling: " + moved.maxPsi());
+  }
+
+  @Test
+  void labelShareChangeMatchesADirectComputation() {
+    Dataset<Row> fewerSpam = spambase.filter(functions.col("type").notEqual("spam")
+        .or(functions.rand(3).lt(0.5)));
+    Profiler profiler = new Profiler();
+    Profile reference = profiler.compute(spambase, schema, "ref");
+    Profile current = profiler.compute(fewerSpam, schema, "cur");
+    DriftReport d = new DriftAnalyzer().compare(reference, current, fewerSpam, schema);
+    double expected = Math.abs(current.labelCounts().get("spam") / (double) current.rows() - 1813 / 4601.0);
+    assertEquals(expected, d.labelShareChange().get("spam"), 1e-12);
+    assertEquals(expected, d.maxLabelShareChange(), 1e-12);
+    assertNotNull(d.summary().get("label_js_divergence"));
+    assertTrue(d.labelJensenShannon() > 0);
+  }
+}
