@@ -12,7 +12,7 @@ import java.util.Map;
  * code, and shows a stack trace only with {@code --verbose}.
  */
 public final class Main {
-  private static final List<Command> COMMANDS = List.of();
+  private static final List<Command> COMMANDS = List.of(new RunCommand(), new ScanCommand());
 
   private Main() {}
 

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -26,7 +25,7 @@ public final class DriftAnalyzer {
    * reference are skipped.
    */
   public DriftReport compare(Profile reference, Profile current, Dataset<Row> batch, FeatureSchema schema) {
-    List<Column> aggs = new ArrayList<>();
+    Histograms histograms = new Histograms();
     List<String> names = new ArrayList<>();
     List<List<Double>> expected = new ArrayList<>();
     for (String f : schema.allFeatures()) {
@@ -34,29 +33,20 @@ public final class DriftAnalyzer {
       if (ref == null) {
         continue;
       }
-      List<Column> counts;
-      List<Double> shares;
       if (ref.numeric()) {
-        counts = Histograms.numericCounts(f, ref.binEdges());
-        shares = ref.binShares();
+        histograms.addNumeric(f, ref.binEdges());
+        expected.add(ref.binShares());
       } else {
         List<String> categories = Histograms.categories(ref.categoryShares());
-        counts = Histograms.categoryCounts(f, categories);
-        shares = categoricalShares(ref, categories, reference.rows());
+        histograms.addCategorical(f, categories);
+        expected.add(categoricalShares(ref, categories, reference.rows()));
       }
       names.add(f);
-      expected.add(shares);
-      aggs.addAll(counts);
     }
+    List<List<Double>> actual = histograms.shares(batch);
     Map<String, Double> psi = new LinkedHashMap<>();
-    if (!aggs.isEmpty()) {
-      Row row = batch.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).head();
-      int offset = 0;
-      for (int i = 0; i < names.size(); i++) {
-        int n = expected.get(i).size();
-        psi.put(names.get(i), psi(expected.get(i), Histograms.shares(row, offset, n)));
-        offset += n;
-      }
+    for (int i = 0; i < names.size(); i++) {
+      psi.put(names.get(i), psi(expected.get(i), actual.get(i)));
     }
     Map<String, Double> batchLabels = current.labelShares();
     Map<String, Double> refLabels = reference.labelShares();

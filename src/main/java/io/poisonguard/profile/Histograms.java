@@ -4,60 +4,70 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 
 /**
- * Bin counts as aggregate expressions, so the histograms of every column come out of one pass over a batch.
- * Numeric bins are {@code (-inf, e1], (e1, e2], ..., (ek, +inf)} plus one bin for missing values (null or NaN);
- * categorical bins are the listed categories, then "any other", then missing.
+ * Histograms of many columns from one pass: each row's bin per column is one CASE expression, the (column, bin)
+ * pairs are counted by a grouped aggregation whose partial counts are combined map-side, so what crosses the
+ * network is at most columns × bins rows per partition. Numeric bins are {@code (-inf, e1], (e1, e2], ...,
+ * (ek, +inf)} then missing (null or NaN); categorical bins are the listed categories, then any other, then
+ * missing.
  */
 final class Histograms {
-  private Histograms() {}
+  private final List<Column> binExpressions = new ArrayList<>();
+  private final List<Integer> sizes = new ArrayList<>();
 
-  /** Expressions counting a numeric column's rows per bin: {@code edges.size() + 2} of them. */
-  static List<Column> numericCounts(String column, List<Double> edges) {
+  /** Adds a numeric column binned on {@code edges}; returns its position. */
+  int addNumeric(String column, List<Double> edges) {
     Column c = functions.col(column).cast("double");
-    Column missing = c.isNull().or(functions.isnan(c));
-    List<Column> counts = new ArrayList<>();
-    Double lower = null;
-    for (int i = 0; i <= edges.size(); i++) {
-      Column in = functions.not(missing);
-      if (lower != null) {
-        in = in.and(c.gt(lower));
-      }
-      if (i < edges.size()) {
-        in = in.and(c.leq(edges.get(i)));
-        lower = edges.get(i);
-      }
-      counts.add(countIf(in));
+    Column bin = functions.when(c.isNull().or(functions.isnan(c)), edges.size() + 1);
+    for (int i = 0; i < edges.size(); i++) {
+      bin = bin.when(c.leq(edges.get(i)), i);
     }
-    counts.add(countIf(missing));
-    return counts;
+    return add(bin.otherwise(edges.size()), edges.size() + 2);
   }
 
-  /** Expressions counting a categorical column's rows per listed category, then others, then missing. */
-  static List<Column> categoryCounts(String column, List<String> categories) {
-    Column c = functions.col(column);
-    List<Column> counts = new ArrayList<>();
-    for (String category : categories) {
-      counts.add(countIf(c.equalTo(category)));
+  /** Adds a categorical column with the listed categories; returns its position. */
+  int addCategorical(String column, List<String> categories) {
+    Column c = functions.col(column).cast("string");
+    Column bin = functions.when(c.isNull(), categories.size() + 1);
+    for (int i = 0; i < categories.size(); i++) {
+      bin = bin.when(c.equalTo(categories.get(i)), i);
     }
-    Column listed = categories.isEmpty() ? functions.lit(false) : c.isin(categories.toArray());
-    counts.add(countIf(c.isNotNull().and(functions.not(listed))));
-    counts.add(countIf(c.isNull()));
-    return counts;
+    return add(bin.otherwise(categories.size()), categories.size() + 2);
   }
 
-  /** Reads {@code n} counts starting at {@code offset} of an aggregate row and turns them into shares. */
-  static List<Double> shares(Row row, int offset, int n) {
-    long total = 0;
-    for (int i = 0; i < n; i++) {
-      total += row.getLong(offset + i);
+  private int add(Column bin, int size) {
+    binExpressions.add(bin);
+    sizes.add(size);
+    return sizes.size() - 1;
+  }
+
+  /** Shares per bin of every added column, by position, from one pass over {@code batch}. */
+  List<List<Double>> shares(Dataset<Row> batch) {
+    List<List<Double>> shares = new ArrayList<>();
+    if (binExpressions.isEmpty()) {
+      return shares;
     }
-    List<Double> shares = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      shares.add(total == 0 ? 0.0 : row.getLong(offset + i) / (double) total);
+    long[][] counts = new long[sizes.size()][];
+    for (int i = 0; i < sizes.size(); i++) {
+      counts[i] = new long[sizes.get(i)];
+    }
+    // at most columns × bins rows come back
+    List<Row> rows = batch.select(functions.posexplode(functions.array(binExpressions.toArray(Column[]::new))))
+        .groupBy("pos", "col").count().collectAsList();
+    for (Row r : rows) {
+      counts[r.getInt(0)][r.getInt(1)] = r.getLong(2);
+    }
+    for (long[] c : counts) {
+      long total = java.util.Arrays.stream(c).sum();
+      List<Double> s = new ArrayList<>();
+      for (long v : c) {
+        s.add(total == 0 ? 0.0 : v / (double) total);
+      }
+      shares.add(s);
     }
     return shares;
   }
@@ -65,9 +75,5 @@ final class Histograms {
   /** Categories listed in a category-share map, in a fixed order. */
   static List<String> categories(Map<String, Double> shares) {
     return shares.keySet().stream().sorted().toList();
-  }
-
-  private static Column countIf(Column condition) {
-    return functions.sum(functions.when(condition, 1L).otherwise(0L));
   }
 }

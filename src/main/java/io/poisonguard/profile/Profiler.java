@@ -58,18 +58,16 @@ public final class Profiler {
 
     Map<String, Map<String, Double>> topCategories = topCategories(batch, categorical, rows);
     List<List<Double>> edges = new ArrayList<>();
-    List<Column> binAggs = new ArrayList<>();
+    Histograms histograms = new Histograms();
     for (int i = 0; i < numeric.size(); i++) {
       List<Double> e = deduplicatedDeciles(stats.isNullAt(1 + i * 9 + 7) ? List.of()
           : stats.getList(1 + i * 9 + 7));
       edges.add(e);
-      binAggs.addAll(Histograms.numericCounts(numeric.get(i), e));
+      histograms.addNumeric(numeric.get(i), e);
     }
-    Row bins = binAggs.isEmpty() ? null : batch.agg(binAggs.get(0),
-        binAggs.subList(1, binAggs.size()).toArray(Column[]::new)).head();
+    List<List<Double>> binShares = histograms.shares(batch);
 
     List<ColumnProfile> columns = new ArrayList<>();
-    int binOffset = 0;
     for (int i = 0; i < numeric.size(); i++) {
       int o = 1 + i * 9;
       long count = stats.getLong(o);
@@ -81,11 +79,9 @@ public final class Profiler {
           quantiles.put(PROBABILITIES[p], q.get(p));
         }
       }
-      int nBins = edges.get(i).size() + 2;
       columns.add(new ColumnProfile(numeric.get(i), true, count, rows - count, nan, stats.getLong(o + 2),
           nullable(stats, o + 3), nullable(stats, o + 4), nullable(stats, o + 5), nullable(stats, o + 6), quantiles,
-          stats.getLong(o + 8), edges.get(i), Histograms.shares(bins, binOffset, nBins), Map.of()));
-      binOffset += nBins;
+          stats.getLong(o + 8), edges.get(i), binShares.get(i), Map.of()));
     }
     int o = 1 + numeric.size() * 9;
     for (int i = 0; i < categorical.size(); i++) {

@@ -1,0 +1,229 @@
+package io.poisonguard.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.poisonguard.audit.AuditLog;
+import io.poisonguard.audit.RunRecord;
+import io.poisonguard.config.InputConfig;
+import io.poisonguard.config.PipelineConfig;
+import io.poisonguard.config.PipelineLoader;
+import io.poisonguard.detect.PoisonScorer;
+import io.poisonguard.gate.Gate;
+import io.poisonguard.gate.GateDecision;
+import io.poisonguard.gate.GateInputs;
+import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.ingest.IngestedBatch;
+import io.poisonguard.ingest.Ingestor;
+import io.poisonguard.profile.DriftAnalyzer;
+import io.poisonguard.profile.DriftReport;
+import io.poisonguard.profile.Profile;
+import io.poisonguard.profile.Profiler;
+import io.poisonguard.report.RunSummary;
+import io.poisonguard.sanitize.Verdict;
+import io.poisonguard.sanitize.VerdictTables;
+import io.poisonguard.sanitize.Winsorizer;
+import io.poisonguard.spark.Columns;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * One run of a pipeline through every stage: ingest, profile, detect, sanitize, gate, write, audit. Stages run in
+ * flow order and each hands the next a Spark plan, not data: nothing but aggregates reaches the driver.
+ */
+final class GuardJob {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int STAGES = 7;
+
+  private final SparkSession spark;
+  private final PipelineLoader.Loaded loaded;
+  private final PipelineConfig config;
+  private final String warehouse;
+  private final PrintStream out;
+
+  GuardJob(SparkSession spark, PipelineLoader.Loaded loaded, String warehouse, PrintStream out) {
+    this.spark = spark;
+    this.loaded = loaded;
+    this.config = loaded.config();
+    this.warehouse = warehouse;
+    this.out = out;
+  }
+
+  /** Runs the pipeline and returns its summary; the caller turns the gate outcome into an exit code. */
+  RunSummary run() throws Exception {
+    Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    String runId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(started)
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
+    StageClock clock = new StageClock(out, STAGES);
+    AuditLog audit = new AuditLog(spark, warehouse);
+    String pipelineRoot = warehouse + "/" + config.name();
+    VerdictTables tables = new VerdictTables(spark, pipelineRoot);
+
+    IngestedBatch batch = clock.stage("ingest", () -> new Ingestor(spark).read(config.input(), runId),
+        b -> "read " + describeInputs(b));
+    try {
+      Counts read = clock.stage("count", () -> Counts.of(batch.records()),
+          c -> c.total + " rows read, " + c.rejected + " rejected as malformed");
+      FeatureSchema schema = batch.features();
+      Dataset<Row> accepted = batch.accepted();
+
+      Optional<IngestedBatch> reference = Optional.ofNullable(config.reference()).map(path ->
+          new Ingestor(spark).read(withPath(config.input(), path), runId));
+      DriftReport drift = clock.stage("profile", () -> profile(audit, runId, accepted, schema, reference),
+          d -> d == null ? "profiled " + schema.allFeatures().size() + " features; no reference yet, drift skipped"
+              : String.format("max PSI %.3f (%s), max label-share change %.3f", d.maxPsi(), d.maxPsiFeature(),
+                  d.maxLabelShareChange()));
+
+      Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
+          d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored())));
+      Dataset<Row> scored = detection.scored();
+      long quarantined = detection.flagged();
+      long clean = read.accepted - quarantined;
+
+      GateDecision decision = clock.stage("gate", () -> new Gate(config.gate()).decide(new GateInputs(read.total,
+              quarantined, read.rejected, drift == null ? null : drift.maxPsi(),
+              drift == null ? null : drift.maxPsiFeature(), drift == null ? null : drift.maxLabelShareChange(),
+              drift == null ? null : drift.maxLabelShareClass())),
+          d -> d.outcome().label() + (d.reasons().isEmpty() ? "" : ": " + d.reasons().get(0)));
+
+      Map<Verdict, Long> versions = clock.stage("write", () -> write(tables, batch, scored, schema, reference,
+              decision), v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
+      verifyAccounting(tables, runId, read.total, decision);
+
+      Map<String, Long> topReasons = topReasons(scored);
+      Map<String, String> tablePaths = new LinkedHashMap<>();
+      for (Verdict v : Verdict.values()) {
+        tablePaths.put(v.table(), tables.path(v));
+      }
+      tablePaths.put("audit_runs", audit.path("runs"));
+      tablePaths.put("audit_profiles", audit.path("profiles"));
+      Map<String, Object> driftMap = drift == null ? Map.of() : drift.summary();
+      RunSummary summary = new RunSummary(runId, config.name(), read.total, clean, quarantined, read.rejected,
+          decision.outcome().label(), decision.reasons(), topReasons, tablePaths, driftMap, clock.timings());
+      clock.stage("audit", () -> audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
+          loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), "ok", read.total, clean,
+          quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(batch.inputs()),
+          json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
+          config.seed(), audit.lastHash(config.name()), null)), r -> "recorded run " + r.runId());
+      scored.unpersist();
+      return summary;
+    } finally {
+      batch.release();
+    }
+  }
+
+  private DriftReport profile(AuditLog audit, String runId, Dataset<Row> accepted, FeatureSchema schema,
+      Optional<IngestedBatch> reference) {
+    Profiler profiler = new Profiler();
+    Profile current = profiler.compute(accepted, schema, runId);
+    Optional<Profile> baseline = audit.lastAcceptedRun(config.name())
+        .map(previous -> Profile.fromRows(audit.rowsOfRun("profiles", previous).collectAsList()))
+        .or(() -> reference.map(r -> profiler.compute(r.accepted(), schema, runId)));
+    DriftReport drift = baseline.map(b -> new DriftAnalyzer().compare(b, current, accepted, schema)).orElse(null);
+    Dataset<Row> metrics = current.toRows(spark, config.name());
+    audit.appendRows("profiles", drift == null ? metrics : metrics.union(drift.toRows(spark, runId, config.name())));
+    return drift;
+  }
+
+  private Detection detect(Dataset<Row> accepted, FeatureSchema schema, Optional<IngestedBatch> reference) {
+    Dataset<Row> fitOn = reference.map(IngestedBatch::accepted).orElse(accepted);
+    Dataset<Row> scored = PoisonScorer.fit(fitOn, schema, config.detect(), config.seed(), reference.isPresent())
+        .transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
+    return new Detection(scored, scored.filter(functions.col(Columns.FLAGGED)).count());
+  }
+
+  /** The scored batch (cached until the run ends) and how many of its rows are flagged. */
+  private record Detection(Dataset<Row> scored, long flagged) {}
+
+  private Map<Verdict, Long> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
+      FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {
+    Dataset<Row> passed = scored.filter(functions.not(functions.col(Columns.FLAGGED)));
+    if (config.sanitize().winsorize()) {
+      Dataset<Row> bounds = reference.map(IngestedBatch::accepted).orElse(passed);
+      passed = Winsorizer.fit(bounds, schema.numericFeatures(), config.sanitize().winsorizeLower(),
+          config.sanitize().winsorizeUpper()).transform(passed);
+    }
+    Map<Verdict, Dataset<Row>> byVerdict = new EnumMap<>(Verdict.class);
+    byVerdict.put(Verdict.REJECTED, batch.rejected());
+    byVerdict.put(Verdict.QUARANTINE, scored.filter(functions.col(Columns.FLAGGED)));
+    byVerdict.put(decision.accepted() ? Verdict.CLEAN : Verdict.STAGED, passed);
+    return tables.write(byVerdict);
+  }
+
+  /** The accounting invariant, read back from the committed tables: a run that cannot prove it fails. */
+  private static void verifyAccounting(VerdictTables tables, String runId, long rowsRead, GateDecision decision) {
+    long inTables = tables.countForRun(decision.accepted() ? Verdict.CLEAN : Verdict.STAGED, runId)
+        + tables.countForRun(Verdict.QUARANTINE, runId) + tables.countForRun(Verdict.REJECTED, runId);
+    if (inTables != rowsRead) {
+      throw new IllegalStateException("accounting check failed for run " + runId + ": " + rowsRead
+          + " rows read but " + inTables + " rows in the clean/staged, quarantine and rejected tables");
+    }
+  }
+
+  private static Map<String, Long> topReasons(Dataset<Row> scored) {
+    // reason codes are few (one per detector): this brings back a handful of counts, not rows
+    List<Row> rows = scored.filter(functions.col(Columns.FLAGGED))
+        .select(functions.explode(functions.col(Columns.REASONS)).as("reason"))
+        .select(functions.substring_index(functions.col("reason"), ":", 1).as("code"))
+        .groupBy("code").count().orderBy(functions.col("count").desc(), functions.col("code")).limit(5)
+        .collectAsList();
+    Map<String, Long> top = new LinkedHashMap<>();
+    rows.forEach(r -> top.put(r.getString(0), r.getLong(1)));
+    return top;
+  }
+
+  private static List<String> detectorCodes(Dataset<Row> scored) {
+    String prefix = Columns.PREFIX + "score_";
+    return java.util.Arrays.stream(scored.columns()).filter(c -> c.startsWith(prefix))
+        .map(c -> c.substring(prefix.length())).toList();
+  }
+
+  private static String describeInputs(IngestedBatch batch) {
+    return batch.inputs().size() == 1 ? batch.inputs().get(0).path() : batch.inputs().size() + " files";
+  }
+
+  private static InputConfig withPath(InputConfig in, String path) {
+    return new InputConfig(path, in.format(), in.label(), in.id(), in.source(), in.features(), in.exclude(),
+        in.schema(), in.options());
+  }
+
+  private Map<String, String> software() {
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("poisonguard", Optional.ofNullable(GuardJob.class.getPackage().getImplementationVersion()).orElse("dev"));
+    s.put("spark", spark.version());
+    s.put("delta", Optional.ofNullable(io.delta.tables.DeltaTable.class.getPackage().getImplementationVersion())
+        .orElse("unknown"));
+    s.put("java", System.getProperty("java.version"));
+    s.put("master", spark.sparkContext().master());
+    return s;
+  }
+
+  private static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot write audit JSON", e);
+    }
+  }
+
+  /** Rows read and rejected, from one aggregation over the cached records. */
+  private record Counts(long total, long rejected, long accepted) {
+    static Counts of(Dataset<Row> records) {
+      Row r = records.agg(functions.count(functions.lit(1)),
+          functions.count(functions.col(Columns.ERROR))).head();
+      return new Counts(r.getLong(0), r.getLong(1), r.getLong(0) - r.getLong(1));
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package io.poisonguard.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.delta.tables.DeltaTable;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code run} command end to end on real data, as a user runs it. */
+@ExtendWith(SharedSpark.class)
+class RunCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  Path dir;
+
+  private Dataset<Row> table(SparkSession spark, Path warehouse, String name) {
+    return spark.read().format("delta").load(warehouse.resolve(name).toString());
+  }
+
+  private Path smallBatch(int rows) throws IOException {
+    // every 4th line keeps both classes (the file is sorted by class)
+    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
+    List<String> lines = new ArrayList<>(List.of(all.get(0)));
+    for (int i = 1; i < all.size() && lines.size() <= rows; i += 4) {
+      lines.add(all.get(i));
+    }
+    Path file = dir.resolve("batch.csv");
+    Files.write(file, lines);
+    return file;
+  }
+
+  @Test
+  void quickstartRunsEndToEndAndIsIdempotent(SparkSession spark) throws IOException {
+    Path warehouse = dir.resolve("warehouse");
+    Path summaryFile = dir.resolve("s.json");
+    CliRun first = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
+        "--output-json", summaryFile.toString());
+    assertEquals(0, first.exitCode(), first.out() + first.err());
+    JsonNode s = JSON.readTree(summaryFile.toFile());
+    long read = s.get("rows_read").asLong();
+    assertEquals(4601, read);
+    assertEquals(read, s.get("clean").asLong() + s.get("quarantined").asLong() + s.get("rejected").asLong());
+    assertTrue(s.get("quarantined").asLong() > 0, "real data has some outliers");
+    assertTrue(List.of("pass", "warn").contains(s.get("gate").asText()));
+    for (String key : List.of("run_id", "pipeline", "gate_reasons", "tables")) {
+      assertTrue(s.has(key), key);
+    }
+    for (String t : List.of("quickstart/clean", "quickstart/quarantine", "quickstart/rejected", "_audit/runs",
+        "_audit/profiles")) {
+      assertTrue(DeltaTable.isDeltaTable(spark, warehouse.resolve(t).toString()), t);
+    }
+    long clean = table(spark, warehouse, "quickstart/clean").count();
+    long quarantined = table(spark, warehouse, "quickstart/quarantine").count();
+    long rejected = table(spark, warehouse, "quickstart/rejected").count();
+    assertEquals(read, clean + quarantined + rejected);
+    assertEquals(s.get("clean").asLong(), clean);
+    Row reasons = table(spark, warehouse, "quickstart/quarantine").select(Columns.REASONS).first();
+    assertTrue(reasons.getList(0).size() > 0, "every quarantined row says why");
+    assertTrue(first.out().contains("[1/7] ingest"), first.out());
+    assertTrue(first.out().contains("rows read"), first.out());
+
+    CliRun second = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        warehouse.toString());
+    assertEquals(0, second.exitCode(), second.err());
+    Dataset<Row> cleanAfter = table(spark, warehouse, "quickstart/clean");
+    assertEquals(clean, cleanAfter.count(), "a rerun adds nothing");
+    assertEquals(clean, cleanAfter.select(Columns.ID).distinct().count(), "no duplicate ids");
+    assertEquals(quarantined, table(spark, warehouse, "quickstart/quarantine").count());
+    assertEquals(2, table(spark, warehouse, "_audit/runs").count());
+  }
+
+  @Test
+  void aBrokenGateExitsThreeAndLeavesCleanUntouched(SparkSession spark) throws IOException {
+    Path warehouse = dir.resolve("wh");
+    Path batch = smallBatch(600);
+    CliRun accepted = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        warehouse.toString(), "--set", "input.path=" + batch);
+    assertEquals(0, accepted.exitCode(), accepted.err());
+    String cleanPath = warehouse.resolve("quickstart/clean").toString();
+    long versionBefore = DeltaTable.forPath(spark, cleanPath).history(1).select("version").head().getLong(0);
+    long rowsBefore = spark.read().format("delta").load(cleanPath).count();
+
+    Path summaryFile = dir.resolve("fail.json");
+    CliRun blocked = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        warehouse.toString(), "--set", "input.path=" + batch, "--set", "gate.max_quarantine_fraction=0",
+        "--output-json", summaryFile.toString());
+    assertEquals(3, blocked.exitCode(), blocked.out() + blocked.err());
+    assertTrue(blocked.out().contains("gate.max_quarantine_fraction"), blocked.out());
+    assertEquals(versionBefore, DeltaTable.forPath(spark, cleanPath).history(1).select("version").head().getLong(0));
+    assertEquals(rowsBefore, spark.read().format("delta").load(cleanPath).count());
+    JsonNode s = JSON.readTree(summaryFile.toFile());
+    assertEquals("fail", s.get("gate").asText());
+    String runId = s.get("run_id").asText();
+    long staged = table(spark, warehouse, "quickstart/staged")
+        .filter(functions.col(Columns.RUN_ID).equalTo(runId)).count();
+    assertEquals(s.get("clean").asLong(), staged, "the held-back rows wait in staged");
+  }
+
+  @Test
+  void malformedLinesLandInRejectedWithLineNumbers(SparkSession spark) throws IOException {
+    Path batch = smallBatch(300);
+    List<String> lines = new ArrayList<>(Files.readAllLines(batch));
+    String good = lines.get(5);
+    List<Integer> badLines = List.of(10, 40, 80, 150, 250);
+    lines.set(9, good + ",1");
+    lines.set(39, good.replaceFirst("^[^,]*", "x1"));
+    lines.set(79, "\"" + good);
+    lines.set(149, good.substring(0, 10));
+    lines.set(249, good.replaceFirst(",[^,]*,", ",\"\"9,"));
+    Files.write(batch, lines);
+    Path warehouse = dir.resolve("wh-bad");
+    Path summaryFile = dir.resolve("bad.json");
+    CliRun run = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
+        "--set", "input.path=" + batch, "--output-json", summaryFile.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    List<Long> rejectedLines = table(spark, warehouse, "quickstart/rejected").orderBy(Columns.LINE)
+        .select(Columns.LINE).as(org.apache.spark.sql.Encoders.LONG()).collectAsList();
+    assertEquals(badLines.stream().map(Long::valueOf).toList(), rejectedLines);
+    JsonNode s = JSON.readTree(summaryFile.toFile());
+    assertEquals(5, s.get("rejected").asLong());
+    assertEquals(s.get("rows_read").asLong(),
+        s.get("clean").asLong() + s.get("quarantined").asLong() + s.get("rejected").asLong());
+  }
+
+  @Test
+  void configurationErrorsExitTwoWithOneLineNamingTheProblem() throws IOException {
+    Path pipeline = dir.resolve("bad.yaml");
+    Files.writeString(pipeline, Files.readString(Path.of("pipelines/quickstart.yaml")) + "\nextra_key: 1\n");
+    CliRun unknownKey = CliRun.of("run", "--pipeline", pipeline.toString());
+    assertEquals(2, unknownKey.exitCode());
+    assertEquals(1, unknownKey.errLines(), unknownKey.err());
+    assertTrue(unknownKey.err().contains("unknown key 'extra_key'"), unknownKey.err());
+
+    Path batch = smallBatch(50);
+    CliRun noLabel = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        dir.resolve("w").toString(), "--set", "input.path=" + batch, "--set", "input.label=category");
+    assertEquals(2, noLabel.exitCode(), noLabel.err());
+    assertEquals(1, noLabel.errLines(), noLabel.err());
+    assertTrue(noLabel.err().contains("input.label: column 'category'"), noLabel.err());
+
+    CliRun badFeature = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        dir.resolve("w").toString(), "--set", "input.path=" + batch, "--set", "input.schema={make: timestamp}");
+    assertEquals(2, badFeature.exitCode(), badFeature.err());
+    assertEquals(1, badFeature.errLines(), badFeature.err());
+    assertTrue(badFeature.err().contains("column 'make'"), badFeature.err());
+
+    CliRun badFlag = CliRun.of("run", "--pipelin", "x.yaml");
+    assertEquals(2, badFlag.exitCode());
+    assertTrue(badFlag.err().contains("--pipelin"), badFlag.err());
+
+    CliRun missingFile = CliRun.of("run", "--pipeline", dir.resolve("none.yaml").toString());
+    assertEquals(2, missingFile.exitCode());
+    assertTrue(missingFile.err().contains("none.yaml"), missingFile.err());
+    assertTrue(!missingFile.err().contains("\tat "), "no stack trace");
+  }
+}
