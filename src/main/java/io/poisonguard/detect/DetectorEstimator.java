@@ -1,38 +1,41 @@
 package io.poisonguard.detect;
 
 import io.poisonguard.spark.Columns;
-import java.util.Map;
 import org.apache.spark.ml.Estimator;
-import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A detector to be fitted: checks its input columns before any work, fits on prepared rows (the trusted sample
- * when there is one) and hands its column params on to the model.
+ * Base of every detector Estimator: the shared column Params, a schema check before any work, and the
+ * fit template that copies the Params onto the fitted model. Subclasses only compute their statistics.
+ * Saved with Spark's default Params format, so detectors load inside a saved {@code Pipeline}.
  *
- * @param <M> the model it fits
+ * @param <M> the fitted model
  */
-public abstract class DetectorEstimator<M extends DetectorModel<M>> extends Estimator<M> implements PoisonDetector,
-    MLWritable {
+public abstract class DetectorEstimator<M extends DetectorModel<M>> extends Estimator<M>
+    implements DetectorParams, MLWritable {
   private final String uid;
   private final Param<String> featuresCol;
   private final Param<String> labelCol;
-  private final LongParam seed;
+  private final Param<String> scoreCol;
+  private final Param<String> evidenceCol;
 
   protected DetectorEstimator(String uid) {
     this.uid = uid;
-    this.featuresCol = new Param<>(uid, "featuresCol", "prepared feature vector column");
-    this.labelCol = new Param<>(uid, "labelCol", "class index column (double)");
-    this.seed = new LongParam(uid, "seed", "seed for every random choice of the fit");
+    // Params need the uid of their parent at construction, hence created here and not in field initialisers.
+    featuresCol = new Param<>(this, "featuresCol", "input vector column");
+    labelCol = new Param<>(this, "labelCol", "input class-index column (double)");
+    scoreCol = new Param<>(this, "scoreCol", "output raw score column");
+    evidenceCol = new Param<>(this, "evidenceCol", "output evidence column");
     setDefault(featuresCol, Columns.FEATURES);
     setDefault(labelCol, Columns.LABEL_INDEX);
-    setDefault(seed, 42L);
+    setDefault(scoreCol, PoisonDetector.scoreColumn(reasonCode()));
+    setDefault(evidenceCol, PoisonDetector.evidenceColumn(reasonCode()));
   }
 
   @Override
@@ -40,55 +43,74 @@ public abstract class DetectorEstimator<M extends DetectorModel<M>> extends Esti
     return uid;
   }
 
-  /** Prepared feature vector column. */
+  @Override
   public Param<String> featuresCol() {
     return featuresCol;
   }
 
-  /** Class index column. */
+  @Override
   public Param<String> labelCol() {
     return labelCol;
   }
 
-  /** Seed of the fit. */
-  public LongParam seed() {
-    return seed;
+  @Override
+  public Param<String> scoreCol() {
+    return scoreCol;
   }
 
-  /** Sets the seed. */
-  public DetectorEstimator<M> setSeed(long value) {
-    set(seed, value);
+  @Override
+  public Param<String> evidenceCol() {
+    return evidenceCol;
+  }
+
+  /** Sets the input vector column. */
+  public DetectorEstimator<M> setFeaturesCol(String value) {
+    set(featuresCol, value);
     return this;
   }
 
-  /** Fits the model on rows that {@link #transformSchema} accepted. */
-  protected abstract M fitPrepared(Dataset<Row> prepared);
+  /** Sets the input class-index column. */
+  public DetectorEstimator<M> setLabelCol(String value) {
+    set(labelCol, value);
+    return this;
+  }
+
+  /** Sets the output score column. */
+  public DetectorEstimator<M> setScoreCol(String value) {
+    set(scoreCol, value);
+    return this;
+  }
+
+  /** Sets the output evidence column. */
+  public DetectorEstimator<M> setEvidenceCol(String value) {
+    set(evidenceCol, value);
+    return this;
+  }
 
   @Override
-  public M fit(Dataset<?> dataset) {
+  public final M fit(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    M model = fitPrepared(dataset.toDF());
-    model.set(model.featuresCol(), getOrDefault(featuresCol));
-    model.set(model.labelCol(), getOrDefault(labelCol));
+    M model = fitStatistics(dataset);
+    copyValues(model, ParamMap.empty());
     model.setParent(this);
     return model;
   }
 
+  /** Computes the detector's statistics on already validated input; must not collect the rows. */
+  protected abstract M fitStatistics(Dataset<?> dataset);
+
   @Override
   public StructType transformSchema(StructType schema) {
-    DetectorModel.requireColumn(schema, getOrDefault(featuresCol), true);
-    DetectorModel.requireColumn(schema, getOrDefault(labelCol), false);
-    return schema.add(scoreColumn(), org.apache.spark.sql.types.DataTypes.DoubleType, false)
-        .add(evidenceColumn(), org.apache.spark.sql.types.DataTypes.StringType, true);
+    return outputSchema(schema);
   }
 
   @Override
-  public DetectorEstimator<M> copy(ParamMap extra) {
+  public Estimator<M> copy(ParamMap extra) {
     return defaultCopy(extra);
   }
 
   @Override
   public MLWriter write() {
-    return ModelState.writer(this, Map.of());
+    return new DefaultParamsWriter(this);
   }
 }

@@ -1,11 +1,11 @@
 package io.poisonguard.detect;
 
 import io.poisonguard.spark.Columns;
+import java.io.Serializable;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.sql.Column;
@@ -16,85 +16,132 @@ import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.NumericType;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A fitted detector: adds its score and evidence columns to prepared rows. Scoring runs per row inside Spark
- * tasks through {@link #scorer()}; subclasses only say how one row is scored and what state they save.
+ * Base of every fitted detector: shared column Params and the scoring mechanics. A subclass supplies a
+ * {@link RowScorer} (its fitted state, small); this class broadcasts it once per transform and scores each
+ * row where it lives, writing the score and evidence columns. No row ever reaches the driver.
  *
  * @param <M> the concrete model type
  */
-public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M> implements PoisonDetector,
-    MLWritable {
-  private static final StructType SCORED = new StructType().add("score", DataTypes.DoubleType, false)
-      .add("evidence", DataTypes.StringType, true);
-
+public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
+    implements DetectorParams, MLWritable {
   private final String uid;
   private final Param<String> featuresCol;
   private final Param<String> labelCol;
+  private final Param<String> scoreCol;
+  private final Param<String> evidenceCol;
 
   protected DetectorModel(String uid) {
     this.uid = uid;
-    this.featuresCol = new Param<>(uid, "featuresCol", "prepared feature vector column");
-    this.labelCol = new Param<>(uid, "labelCol", "class index column (double)");
+    featuresCol = new Param<>(this, "featuresCol", "input vector column");
+    labelCol = new Param<>(this, "labelCol", "input class-index column (double)");
+    scoreCol = new Param<>(this, "scoreCol", "output raw score column");
+    evidenceCol = new Param<>(this, "evidenceCol", "output evidence column");
     setDefault(featuresCol, Columns.FEATURES);
     setDefault(labelCol, Columns.LABEL_INDEX);
+    setDefault(scoreCol, PoisonDetector.scoreColumn(reasonCode()));
+    setDefault(evidenceCol, PoisonDetector.evidenceColumn(reasonCode()));
   }
+
+  /** A raw score and the evidence that explains it. */
+  public record Score(double value, String evidence) implements Serializable {}
+
+  /** The fitted state as a function of one row; serialisable so it can be broadcast to executors. */
+  @FunctionalInterface
+  public interface RowScorer extends Serializable {
+    /**
+     * Scores one prepared row.
+     *
+     * @param features the prepared feature vector
+     * @param label the class index, NaN when unknown (always NaN for detectors that ignore labels)
+     */
+    Score score(Vector features, double label);
+  }
+
+  /** The fitted state as a scorer. */
+  protected abstract RowScorer scorer();
 
   @Override
   public String uid() {
     return uid;
   }
 
-  /** Prepared feature vector column. */
+  @Override
   public Param<String> featuresCol() {
     return featuresCol;
   }
 
-  /** Class index column. */
+  @Override
   public Param<String> labelCol() {
     return labelCol;
   }
 
-  /** The per-row scoring function, capturing only this model's fitted state. */
-  protected abstract ScoreWithEvidence scorer();
+  @Override
+  public Param<String> scoreCol() {
+    return scoreCol;
+  }
+
+  @Override
+  public Param<String> evidenceCol() {
+    return evidenceCol;
+  }
+
+  /** Sets the input vector column. */
+  public M setFeaturesCol(String value) {
+    set(featuresCol, value);
+    return self();
+  }
+
+  /** Sets the input class-index column. */
+  public M setLabelCol(String value) {
+    set(labelCol, value);
+    return self();
+  }
+
+  /** Sets the output score column. */
+  public M setScoreCol(String value) {
+    set(scoreCol, value);
+    return self();
+  }
+
+  /** Sets the output evidence column. */
+  public M setEvidenceCol(String value) {
+    set(evidenceCol, value);
+    return self();
+  }
+
+  @SuppressWarnings("unchecked")
+  private M self() {
+    return (M) this;
+  }
 
   @Override
   public StructType transformSchema(StructType schema) {
-    requireColumn(schema, getOrDefault(featuresCol), true);
-    requireColumn(schema, getOrDefault(labelCol), false);
-    return schema.add(scoreColumn(), DataTypes.DoubleType, false).add(evidenceColumn(), DataTypes.StringType, true);
+    return outputSchema(schema);
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    // the fitted state travels once per executor as a broadcast, not inside every task
-    Broadcast<ScoreWithEvidence> scorer = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext())
-        .broadcast(scorer());
+    Broadcast<RowScorer> model =
+        JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(scorer());
+    StructType scored = new StructType()
+        .add("score", DataTypes.DoubleType, false)
+        .add("evidence", DataTypes.StringType, true);
     UserDefinedFunction udf = functions.udf((UDF2<Vector, Double, Row>) (features, label) -> {
-      StringBuilder evidence = new StringBuilder();
-      double score = scorer.value().score(features, label == null ? Double.NaN : label, evidence);
-      return RowFactory.create(score, evidence.length() == 0 ? null : evidence.toString());
-    }, SCORED);
-    String tmp = "__" + reasonCode() + "_scored";
-    Column label = functions.col(getOrDefault(labelCol)).cast("double");
-    return dataset.withColumn(tmp, udf.apply(functions.col(getOrDefault(featuresCol)), label))
-        .withColumn(scoreColumn(), functions.col(tmp + ".score"))
-        .withColumn(evidenceColumn(), functions.col(tmp + ".evidence"))
+      Score s = model.value().score(features, label == null ? Double.NaN : label);
+      return RowFactory.create(s.value(), s.evidence());
+      // Marked non-deterministic only so the optimiser does not inline the call once per extracted field
+      // (it would score every row twice); the scores themselves are deterministic.
+    }, scored).asNondeterministic();
+    Column label = usesLabel() ? functions.col(getLabelCol()).cast("double") : functions.lit(Double.NaN);
+    String tmp = Columns.PREFIX + "scored_" + uid;
+    return dataset.toDF()
+        .withColumn(tmp, udf.apply(functions.col(getFeaturesCol()), label))
+        .withColumn(getScoreCol(), functions.col(tmp + ".score"))
+        .withColumn(getEvidenceCol(), functions.col(tmp + ".evidence"))
         .drop(tmp);
-  }
-
-  static void requireColumn(StructType schema, String name, boolean vector) {
-    StructField field = java.util.Arrays.stream(schema.fields()).filter(f -> f.name().equals(name)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("column '" + name + "' is missing; run the "
-            + "FeaturePreparer first (it adds " + Columns.FEATURES + " and " + Columns.LABEL_INDEX + ")"));
-    boolean ok = vector ? field.dataType() instanceof VectorUDT : field.dataType() instanceof NumericType;
-    if (!ok) {
-      throw new IllegalArgumentException("column '" + name + "' must be " + (vector ? "a vector" : "numeric")
-          + ", found " + field.dataType().simpleString());
-    }
   }
 }

@@ -2,19 +2,33 @@ package io.poisonguard.detect;
 
 import io.poisonguard.config.ConfigException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.function.Supplier;
+import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 
 /**
- * Every detector the guard knows, by reason code, and the translation of pipeline settings into its Params.
- * Adding a detector is one class and one line here.
+ * The detectors a pipeline file can name, and the translation of their settings into Estimator Params.
+ *
+ * <p>Settings keys are snake_case forms of the Estimator's own Params, minus the column wiring
+ * ({@code featuresCol}, {@code labelCol}, {@code scoreCol}, {@code evidenceCol}), plus {@code enabled}
+ * (boolean, default true). Known today: {@code robust_z}: {@code enabled, min_class_count, tail_level};
+ * {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}. Values are checked against the
+ * Param's type and its validator; {@code seed}, when not given, comes from the pipeline's seed.
  */
 public final class DetectorRegistry {
+  /** The setting that switches a detector on or off. */
+  public static final String ENABLED = "enabled";
+
+  /** One line per detector: name (= reason code) → factory. Order = order of scoring and of tie-breaks. */
   private static final Map<String, Supplier<DetectorEstimator<?>>> DETECTORS = new LinkedHashMap<>();
 
   static {
@@ -22,101 +36,132 @@ public final class DetectorRegistry {
     DETECTORS.put(IsolationForestDetector.CODE, IsolationForestDetector::new);
   }
 
-  /** Params every detector has that pipelines do not set: columns are wired by the guard, the seed comes from
-   * the pipeline's own seed. */
-  private static final Set<String> WIRED = Set.of("featuresCol", "labelCol", "seed");
+  private static final Set<String> WIRING = Set.of("featuresCol", "labelCol", "scoreCol", "evidenceCol");
 
   private DetectorRegistry() {}
 
-  /** Reason codes of every registered detector, in registry order. */
-  public static List<String> codes() {
+  /** Registered detector names, in scoring order. */
+  public static List<String> names() {
     return List.copyOf(DETECTORS.keySet());
   }
 
-  /** Checks detector settings without building anything (before Spark starts). */
-  public static void validate(Map<String, Map<String, Object>> settings) {
-    configured(settings, 0L);
+  /** Settings keys a detector accepts, sorted, {@code enabled} included. */
+  public static List<String> knownSettings(String name) {
+    return new ArrayList<>(tunableParams(factory(name).get()).keySet());
   }
 
   /**
-   * The enabled detectors configured from {@code settings} (detector code → snake_case key → value). Detectors
-   * are enabled unless {@code enabled: false}; every other key must name one of the detector's Params.
+   * Checks every detector name and setting key and value.
+   *
+   * @throws ConfigException naming {@code detect.detectors.<name>} or {@code detect.detectors.<name>.<key>}
    */
-  public static List<DetectorEstimator<?>> configured(Map<String, Map<String, Object>> settings, long seed) {
-    for (String name : settings.keySet()) {
-      if (!DETECTORS.containsKey(name)) {
-        throw new ConfigException("detect.detectors." + name + ": unknown detector; known detectors: "
-            + String.join(", ", DETECTORS.keySet()));
+  public static void validate(Map<String, Map<String, Object>> settings) {
+    settings.forEach((name, values) -> configure(name, values, null));
+  }
+
+  /**
+   * The enabled detectors' Estimators, configured; every registered detector not mentioned is enabled with
+   * its defaults.
+   *
+   * @param settings per detector name, its settings (as in the pipeline file)
+   * @param seed the pipeline's seed, applied to detectors with a {@code seed} Param not set explicitly
+   */
+  public static List<DetectorEstimator<?>> build(Map<String, Map<String, Object>> settings, long seed) {
+    validate(settings);
+    List<DetectorEstimator<?>> out = new ArrayList<>();
+    for (String name : DETECTORS.keySet()) {
+      Map<String, Object> values = settings.getOrDefault(name, Map.of());
+      if (Boolean.FALSE.equals(values.get(ENABLED))) {
+        continue;
       }
+      out.add(configure(name, values, seed));
     }
-    List<DetectorEstimator<?>> enabled = new ArrayList<>();
-    for (Map.Entry<String, Supplier<DetectorEstimator<?>>> entry : DETECTORS.entrySet()) {
-      DetectorEstimator<?> detector = entry.getValue().get();
-      detector.setSeed(seed);
-      Map<String, Object> own = settings.getOrDefault(entry.getKey(), Map.of());
-      boolean on = true;
-      for (Map.Entry<String, Object> setting : own.entrySet()) {
-        String key = "detect.detectors." + entry.getKey() + "." + setting.getKey();
-        if (setting.getKey().equals("enabled")) {
-          if (!(setting.getValue() instanceof Boolean b)) {
-            throw new ConfigException(key + " must be true or false");
-          }
-          on = b;
-          continue;
+    return out;
+  }
+
+  private static DetectorEstimator<?> configure(String name, Map<String, Object> values, Long seed) {
+    DetectorEstimator<?> estimator = factory(name).get();
+    Map<String, Param<?>> tunable = tunableParams(estimator);
+    String prefix = "detect.detectors." + name;
+    for (Map.Entry<String, Object> e : values.entrySet()) {
+      String key = prefix + "." + e.getKey();
+      if (!tunable.containsKey(e.getKey())) {
+        throw new ConfigException(key + ": unknown setting; known: " + String.join(", ", tunable.keySet()));
+      }
+      if (e.getKey().equals(ENABLED)) {
+        if (!(e.getValue() instanceof Boolean)) {
+          throw new ConfigException(key + " must be true or false, got '" + e.getValue() + "'");
         }
-        apply(detector, setting.getKey(), setting.getValue(), key);
+        continue;
       }
-      if (on) {
-        enabled.add(detector);
-      }
+      set(estimator, tunable.get(e.getKey()), e.getValue(), key);
     }
-    if (enabled.isEmpty()) {
-      throw new ConfigException("detect.detectors: every detector is disabled; enable at least one");
+    if (seed != null && estimator.hasParam("seed") && !values.containsKey("seed")) {
+      set(estimator, estimator.getParam("seed"), seed, prefix + ".seed");
     }
-    return enabled;
+    return estimator;
   }
 
-  private static void apply(DetectorEstimator<?> detector, String snakeKey, Object value, String key) {
-    String name = camel(snakeKey);
-    if (WIRED.contains(name) || !detector.hasParam(name)) {
-      throw new ConfigException(key + ": unknown setting; known settings: enabled"
-          + (settings(detector).isEmpty() ? "" : ", " + String.join(", ", settings(detector))));
+  private static Supplier<DetectorEstimator<?>> factory(String name) {
+    Supplier<DetectorEstimator<?>> factory = DETECTORS.get(name);
+    if (factory == null) {
+      throw new ConfigException("detect.detectors." + name + ": unknown detector; known: "
+          + String.join(", ", DETECTORS.keySet()));
     }
-    @SuppressWarnings("unchecked")
-    Param<Object> param = (Param<Object>) detector.getParam(name);
-    Object decoded;
-    try {
-      decoded = param.jsonDecode(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(value));
-    } catch (Exception e) {
-      throw new ConfigException(key + ": '" + value + "' is not a valid value (" + param.doc() + ")");
-    }
-    if (!param.isValid().apply(decoded).equals(Boolean.TRUE)) {
-      throw new ConfigException(key + ": '" + value + "' is out of range (" + param.doc() + ")");
-    }
-    detector.set(param, decoded);
+    return factory;
   }
 
-  private static List<String> settings(DetectorEstimator<?> detector) {
-    TreeSet<String> names = new TreeSet<>();
-    for (Param<?> p : detector.params()) {
-      if (!WIRED.contains(p.name())) {
-        names.add(p.name().replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT));
-      }
-    }
-    return new ArrayList<>(names);
+  /** snake_case key → Param; {@code enabled} maps to null (it is not a Param). */
+  private static Map<String, Param<?>> tunableParams(DetectorEstimator<?> estimator) {
+    Map<String, Param<?>> out = new TreeMap<>();
+    out.put(ENABLED, null);
+    Arrays.stream(estimator.params()).filter(p -> !WIRING.contains(p.name()))
+        .forEach(p -> out.put(snakeCase(p.name()), p));
+    return out;
   }
 
-  private static String camel(String snake) {
-    StringBuilder s = new StringBuilder();
-    boolean upper = false;
-    for (char c : snake.toCharArray()) {
-      if (c == '_') {
-        upper = true;
-      } else {
-        s.append(upper ? Character.toUpperCase(c) : c);
-        upper = false;
+  static String snakeCase(String camel) {
+    return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Sets a value through the Param's own type, so a wrong type is one clear line, not a ClassCastException. */
+  @SuppressWarnings("unchecked")
+  private static void set(DetectorEstimator<?> estimator, Param<?> param, Object value, String key) {
+    Object typed;
+    if (param instanceof IntParam) {
+      if (!isIntegral(value) || ((Number) value).longValue() != ((Number) value).intValue()) {
+        throw new ConfigException(key + " must be a whole number, got '" + value + "'");
       }
+      typed = ((Number) value).intValue();
+    } else if (param instanceof LongParam) {
+      if (!isIntegral(value)) {
+        throw new ConfigException(key + " must be a whole number, got '" + value + "'");
+      }
+      typed = ((Number) value).longValue();
+    } else if (param instanceof DoubleParam) {
+      if (!(value instanceof Number)) {
+        throw new ConfigException(key + " must be a number, got '" + value + "'");
+      }
+      typed = ((Number) value).doubleValue();
+    } else if (param instanceof BooleanParam) {
+      if (!(value instanceof Boolean)) {
+        throw new ConfigException(key + " must be true or false, got '" + value + "'");
+      }
+      typed = value;
+    } else {
+      if (!(value instanceof String)) {
+        throw new ConfigException(key + " must be text, got '" + value + "'");
+      }
+      typed = value;
     }
-    return s.toString();
+    Param<Object> p = (Param<Object>) param;
+    if (!Boolean.TRUE.equals(p.isValid().apply(typed))) {
+      throw new ConfigException(key + ": value " + value + " is out of range (" + p.doc() + ")");
+    }
+    estimator.set(p, typed);
+  }
+
+  private static boolean isIntegral(Object value) {
+    return value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte;
   }
 }

@@ -1,14 +1,29 @@
 package io.poisonguard.detect;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.asc;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.desc;
+import static org.apache.spark.sql.functions.lit;
+
+import io.poisonguard.config.ConfigException;
+import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -16,44 +31,61 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.NumericType;
-import org.apache.spark.sql.types.StringType;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
- * The preparation every detector shares, done once: numeric features imputed with the reference median and
- * robustly scaled ({@code (x − median) / scale}, scale as in {@link ClassStatistics#robustScale}); categorical
- * features encoded as rarity {@code −ln(share in the reference)}; the label indexed (classes sorted by name).
- * Output: the vector {@link Columns#FEATURES} with feature names and {@link Columns#LABEL_INDEX} with class names
- * in their column metadata. Fitted on the trusted reference when there is one, so the batch under inspection
- * cannot move its own yardstick.
+ * The preparation every detector shares, fitted on reference data: numeric features imputed with the
+ * reference median and robustly scaled, {@code (x − median) / scale} (scale chain in {@link RobustStats});
+ * categorical features encoded as rarity {@code −log(share in reference)}; the label indexed to
+ * {@code _pg_label_index} in sorted string order. Output: {@code _pg_features} (vector whose ML attributes
+ * carry the feature names, so evidence can name features) and {@code _pg_label_index}.
+ *
+ * <p>Categorical values: at most {@code maxCategories} most frequent values per column are kept; any other
+ * value, including values unseen in the reference, gets the rarity of half the smallest kept share. A null
+ * categorical value is a category of its own. Labels unseen in the reference (and null labels, or a missing
+ * label column at transform time) get index NaN, which detectors treat as "class unknown".
  */
 public final class FeaturePreparer extends Estimator<FeaturePreparerModel> implements MLWritable {
-  /** Categories remembered per column; rarer ones count as unseen. */
-  static final int MAX_CATEGORIES = 1000;
-  private static final int ACCURACY = 10_000;
+  /** Category standing for a null categorical value (a missing value is information, not noise). */
+  static final String NULL_CATEGORY = "\u0000null";
+  private static final int MAX_CLASSES = 10_000;
 
   private final String uid;
+  private final Param<String> labelCol;
   private final StringArrayParam numericCols;
   private final StringArrayParam categoricalCols;
-  private final Param<String> labelCol;
+  private final Param<String> outputCol;
+  private final Param<String> labelIndexCol;
+  private final IntParam maxCategories;
 
-  /** A preparer with a random uid. */
+  /** A preparer with a generated uid. */
   public FeaturePreparer() {
-    this(Identifiable.randomUID("featurePreparer"));
+    this(Identifiable.randomUID("pgPreparer"));
   }
 
-  /** A preparer with the given uid. */
+  /** A preparer with the given uid (used by copy and load). */
   public FeaturePreparer(String uid) {
     this.uid = uid;
+    labelCol = new Param<>(this, "labelCol", "label column (read as string)");
     numericCols = new StringArrayParam(this, "numericCols", "numeric feature columns");
     categoricalCols = new StringArrayParam(this, "categoricalCols", "categorical feature columns");
-    labelCol = new Param<>(this, "labelCol", "label column");
+    outputCol = new Param<>(this, "outputCol", "output vector column");
+    labelIndexCol = new Param<>(this, "labelIndexCol", "output class-index column");
+    maxCategories = new IntParam(this, "maxCategories", "most frequent values kept per categorical column",
+        ParamValidators.gtEq(1));
     setDefault(numericCols, new String[0]);
     setDefault(categoricalCols, new String[0]);
+    setDefault(outputCol, Columns.FEATURES);
+    setDefault(labelIndexCol, Columns.LABEL_INDEX);
+    setDefault(maxCategories, 10_000);
+  }
+
+  /** A preparer for the columns a batch's schema declares. */
+  public static FeaturePreparer forSchema(FeatureSchema schema) {
+    return new FeaturePreparer().setLabelCol(schema.labelColumn())
+        .setNumericCols(schema.numericFeatures().toArray(new String[0]))
+        .setCategoricalCols(schema.categoricalFeatures().toArray(new String[0]));
   }
 
   @Override
@@ -61,59 +93,81 @@ public final class FeaturePreparer extends Estimator<FeaturePreparerModel> imple
     return uid;
   }
 
-  /** Numeric feature columns. */
-  public StringArrayParam numericCols() {
-    return numericCols;
-  }
-
-  /** Categorical feature columns. */
-  public StringArrayParam categoricalCols() {
-    return categoricalCols;
-  }
-
-  /** Label column. */
   public Param<String> labelCol() {
     return labelCol;
   }
 
-  /** Sets the columns to prepare. */
-  public FeaturePreparer setColumns(List<String> numeric, List<String> categorical, String label) {
-    set(numericCols, numeric.toArray(String[]::new));
-    set(categoricalCols, categorical.toArray(String[]::new));
-    set(labelCol, label);
+  public StringArrayParam numericCols() {
+    return numericCols;
+  }
+
+  public StringArrayParam categoricalCols() {
+    return categoricalCols;
+  }
+
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  public Param<String> labelIndexCol() {
+    return labelIndexCol;
+  }
+
+  public IntParam maxCategories() {
+    return maxCategories;
+  }
+
+  public int getMaxCategories() {
+    return (Integer) getOrDefault(maxCategories);
+  }
+
+  public FeaturePreparer setLabelCol(String value) {
+    set(labelCol, value);
+    return this;
+  }
+
+  public FeaturePreparer setNumericCols(String[] value) {
+    set(numericCols, value);
+    return this;
+  }
+
+  public FeaturePreparer setCategoricalCols(String[] value) {
+    set(categoricalCols, value);
+    return this;
+  }
+
+  public FeaturePreparer setOutputCol(String value) {
+    set(outputCol, value);
+    return this;
+  }
+
+  public FeaturePreparer setLabelIndexCol(String value) {
+    set(labelIndexCol, value);
+    return this;
+  }
+
+  public FeaturePreparer setMaxCategories(int value) {
+    set(maxCategories, value);
     return this;
   }
 
   @Override
   public StructType transformSchema(StructType schema) {
-    for (String c : getOrDefault(numericCols)) {
-      require(schema, c, true);
-    }
-    for (String c : getOrDefault(categoricalCols)) {
-      require(schema, c, false);
-    }
     if (!isDefined(labelCol)) {
-      throw new IllegalArgumentException("FeaturePreparer: labelCol is not set");
+      throw new ConfigException("FeaturePreparer: labelCol is not set");
     }
-    require(schema, getOrDefault(labelCol), false);
-    if (getOrDefault(numericCols).length + getOrDefault(categoricalCols).length == 0) {
-      throw new IllegalArgumentException("FeaturePreparer: no feature columns");
+    String[] numeric = getOrDefault(numericCols);
+    String[] categorical = getOrDefault(categoricalCols);
+    if (numeric.length + categorical.length == 0) {
+      throw new ConfigException("FeaturePreparer: no feature columns given; declare numeric or categorical features");
     }
-    return schema.add(Columns.FEATURES, new org.apache.spark.ml.linalg.VectorUDT(), false)
-        .add(Columns.LABEL_INDEX, DataTypes.DoubleType, false);
-  }
-
-  private static void require(StructType schema, String name, boolean numeric) {
-    StructField f = java.util.Arrays.stream(schema.fields()).filter(x -> x.name().equals(name)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("column '" + name + "' is missing"));
-    if (numeric && !(f.dataType() instanceof NumericType)) {
-      throw new IllegalArgumentException("column '" + name + "' must be numeric, found "
-          + f.dataType().simpleString());
+    List<String> present = Arrays.asList(schema.fieldNames());
+    if (!present.contains(getOrDefault(labelCol))) {
+      throw new ConfigException("label column '" + getOrDefault(labelCol) + "' not found; columns present: "
+          + String.join(", ", schema.fieldNames()));
     }
-    if (!numeric && !(f.dataType() instanceof StringType) && !(f.dataType() instanceof NumericType)) {
-      throw new IllegalArgumentException("column '" + name + "' must be a string, found "
-          + f.dataType().simpleString());
-    }
+    return FeaturePreparerModel.outputSchema(schema, numeric, categorical, getOrDefault(outputCol),
+        getOrDefault(labelIndexCol));
   }
 
   @Override
@@ -121,72 +175,63 @@ public final class FeaturePreparer extends Estimator<FeaturePreparerModel> imple
     transformSchema(dataset.schema());
     String[] numeric = getOrDefault(numericCols);
     String[] categorical = getOrDefault(categoricalCols);
-    double[] medians = new double[numeric.length];
-    double[] scales = new double[numeric.length];
-    if (numeric.length > 0) {
-      List<Column> quantiles = new ArrayList<>();
-      for (String c : numeric) {
-        quantiles.add(functions.percentile_approx(finite(c), functions.lit(new double[] {0.25, 0.5, 0.75}),
-            functions.lit(ACCURACY)));
+    String label = getOrDefault(labelCol);
+    List<Column> needed = new ArrayList<>();
+    needed.add(col(label));
+    Arrays.stream(numeric).map(c -> col(c).cast("double").as(c)).forEach(needed::add);
+    Arrays.stream(categorical).map(c -> col(c).cast("string").as(c)).forEach(needed::add);
+    // Read once from the source, then several small aggregations over the cached columns.
+    Dataset<Row> data = dataset.select(needed.toArray(new Column[0])).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long rows = data.count();
+      if (rows == 0) {
+        throw new ConfigException("FeaturePreparer: the reference data is empty; nothing to fit on");
       }
-      Row q = dataset.agg(quantiles.get(0), quantiles.subList(1, quantiles.size()).toArray(Column[]::new)).head();
-      double[] iqr = new double[numeric.length];
-      List<Column> deviations = new ArrayList<>();
-      for (int j = 0; j < numeric.length; j++) {
-        List<Double> v = q.isNullAt(j) ? List.of(0.0, 0.0, 0.0) : q.getList(j);
-        medians[j] = v.get(1);
-        iqr[j] = v.get(2) - v.get(0);
-        Column dev = functions.abs(finite(numeric[j]).minus(medians[j]));
-        deviations.add(functions.percentile_approx(dev, functions.lit(0.5), functions.lit(ACCURACY)));
-        deviations.add(functions.avg(dev));
+      double[] median = new double[numeric.length];
+      double[] scale = new double[numeric.length];
+      Arrays.fill(scale, 1.0);
+      if (numeric.length > 0) {
+        Column values = array(Arrays.stream(numeric).map(c -> col(c)).toArray(Column[]::new));
+        RobustStats.Group pooled =
+            RobustStats.compute(data, values, null, numeric.length, 0).get(RobustStats.POOLED);
+        if (pooled != null) {
+          System.arraycopy(pooled.median(), 0, median, 0, numeric.length);
+          System.arraycopy(pooled.scale(), 0, scale, 0, numeric.length);
+        }
       }
-      Row d = dataset.agg(deviations.get(0), deviations.subList(1, deviations.size()).toArray(Column[]::new)).head();
-      for (int j = 0; j < numeric.length; j++) {
-        scales[j] = ClassStatistics.robustScale(d.isNullAt(2 * j) ? 0 : d.getDouble(2 * j), iqr[j],
-            d.isNullAt(2 * j + 1) ? 0 : d.getDouble(2 * j + 1));
+      List<Map<String, Double>> rarity = new ArrayList<>();
+      double[] unseen = new double[categorical.length];
+      for (int j = 0; j < categorical.length; j++) {
+        Map<String, Double> codes = new LinkedHashMap<>();
+        long smallest = rows;
+        for (Row r : data.groupBy(coalesce(col(categorical[j]), lit(NULL_CATEGORY)).as("v")).count()
+            .orderBy(desc("count"), asc("v")).limit(getMaxCategories()).collectAsList()) {
+          codes.put(r.getString(0), -Math.log((double) r.getLong(1) / rows));
+          smallest = Math.min(smallest, r.getLong(1));
+        }
+        rarity.add(codes);
+        unseen[j] = -Math.log(smallest / 2.0 / rows);
       }
-    }
-    Map<String, Map<String, Double>> rarity = new LinkedHashMap<>();
-    for (String c : categorical) {
-      rarity.put(c, new LinkedHashMap<>());
-    }
-    List<String> labels = new ArrayList<>();
-    long rows = 0;
-    // one row per class, and at most MAX_CATEGORIES rows per categorical column come back
-    for (Row r : dataset.groupBy(functions.col(getOrDefault(labelCol)).cast("string")).count()
-        .orderBy(functions.col(getOrDefault(labelCol)).cast("string")).collectAsList()) {
-      if (!r.isNullAt(0)) {
+      List<String> labels = new ArrayList<>();
+      for (Row r : data.select(col(label).cast("string")).where(col(label).isNotNull()).distinct()
+          .orderBy(col(label).cast("string")).limit(MAX_CLASSES + 1).collectAsList()) {
         labels.add(r.getString(0));
       }
-      rows += r.getLong(1);
-    }
-    if (categorical.length > 0) {
-      Column[] pairs = java.util.Arrays.stream(categorical).map(c -> functions.struct(functions.lit(c).as("column"),
-          functions.col(c).cast("string").as("value"))).toArray(Column[]::new);
-      var byCount = org.apache.spark.sql.expressions.Window.partitionBy("column")
-          .orderBy(functions.col("count").desc(), functions.col("value"));
-      List<Row> counts = dataset.select(functions.explode(functions.array(pairs)).as("p"))
-          .select("p.column", "p.value").groupBy("column", "value").count()
-          .withColumn("rank", functions.row_number().over(byCount))
-          .filter(functions.col("rank").leq(MAX_CATEGORIES)).collectAsList();
-      for (Row r : counts) {
-        String value = r.isNullAt(1) ? FeaturePreparerModel.MISSING : r.getString(1);
-        rarity.get(r.getString(0)).put(value, -Math.log(r.getLong(2) / (double) Math.max(1, rows)));
+      // Java's order, not Spark's UTF-8 byte order, so the index order is exactly "sorted by string".
+      Collections.sort(labels);
+      if (labels.size() > MAX_CLASSES) {
+        throw new ConfigException("label column '" + label + "' has more than " + MAX_CLASSES
+            + " distinct values; check the label column in the pipeline file");
       }
+      FeaturePreparerModel.State state = new FeaturePreparerModel.State(numeric, median, scale, categorical,
+          rarity, unseen, labels.toArray(new String[0]));
+      FeaturePreparerModel model = new FeaturePreparerModel(uid, state);
+      copyValues(model, ParamMap.empty());
+      model.setParent(this);
+      return model;
+    } finally {
+      data.unpersist();
     }
-    FeaturePreparerModel.State state = new FeaturePreparerModel.State(numeric, medians, scales, categorical, rarity,
-        -Math.log(0.5 / Math.max(1, rows)), labels.toArray(String[]::new));
-    FeaturePreparerModel model = new FeaturePreparerModel(uid, state);
-    model.set(model.labelCol(), getOrDefault(labelCol));
-    model.setParent(this);
-    return model;
-  }
-
-  /** The column as a double with NaN and infinities turned into nulls, which quantiles and averages skip. */
-  static Column finite(String column) {
-    Column c = functions.col(column).cast("double");
-    return functions.when(functions.not(functions.isnan(c)).and(c.notEqual(Double.POSITIVE_INFINITY))
-        .and(c.notEqual(Double.NEGATIVE_INFINITY)), c);
   }
 
   @Override
@@ -196,12 +241,12 @@ public final class FeaturePreparer extends Estimator<FeaturePreparerModel> imple
 
   @Override
   public MLWriter write() {
-    return ModelState.writer(this, Map.of());
+    return new DefaultParamsWriter(this);
   }
 
-  /** Reader for saved preparers. */
+  /** Reader for saved preparers (also found by {@code Pipeline} load through reflection). */
   public static MLReader<FeaturePreparer> read() {
-    return ModelState.reader(Map.class, (uid, state) -> new FeaturePreparer(uid));
+    return new DefaultParamsReader<>();
   }
 
   /** Loads a saved preparer. */

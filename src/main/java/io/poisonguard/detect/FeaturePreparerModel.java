@@ -1,15 +1,25 @@
 package io.poisonguard.detect;
 
-import io.poisonguard.spark.Columns;
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map_from_arrays;
+import static org.apache.spark.sql.functions.try_element_at;
+import static org.apache.spark.sql.functions.when;
+
+import io.poisonguard.config.ConfigException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.Model;
-import org.apache.spark.ml.attribute.AttributeGroup;
-import org.apache.spark.ml.attribute.NominalAttribute;
-import org.apache.spark.ml.attribute.NumericAttribute;
 import org.apache.spark.ml.attribute.Attribute;
-import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.ml.attribute.NumericAttribute;
+import org.apache.spark.ml.functions;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
@@ -18,40 +28,44 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A fitted {@link FeaturePreparer}: adds the prepared vector and the label index with built-in expressions (no
- * per-row user code), so preparation costs about one projection.
+ * A fitted {@link FeaturePreparer}: a pure column expression (no UDF, no shuffle), so Spark runs it inside
+ * each partition's generated code. Keeps every input column and adds the vector and class-index columns.
  */
 public final class FeaturePreparerModel extends Model<FeaturePreparerModel> implements MLWritable {
-  /** Category key standing for a missing categorical value. */
-  static final String MISSING = "\u0000missing";
+  /**
+   * Fitted state.
+   *
+   * @param numeric numeric feature columns, in vector order
+   * @param median their reference medians (the imputation value)
+   * @param scale their robust scales
+   * @param categorical categorical feature columns, after the numeric ones in the vector
+   * @param rarity per categorical column, value → −log(share)
+   * @param unseenRarity per categorical column, rarity of any value not in {@code rarity}
+   * @param labels class labels in index order (sorted by string)
+   */
+  public record State(String[] numeric, double[] median, double[] scale, String[] categorical,
+      List<Map<String, Double>> rarity, double[] unseenRarity, String[] labels) {}
 
   private final String uid;
   private final State state;
   private final Param<String> labelCol;
+  private final Param<String> outputCol;
+  private final Param<String> labelIndexCol;
 
-  /**
-   * What the preparer learned.
-   *
-   * @param numeric numeric feature columns
-   * @param medians their medians (imputation value and centre)
-   * @param scales their robust scales
-   * @param categorical categorical feature columns
-   * @param rarity per categorical column, −ln(share) of each remembered category
-   * @param unseenRarity rarity given to a category never seen (half a row's share)
-   * @param classes class names; a class's index is its position
-   */
-  public record State(String[] numeric, double[] medians, double[] scales, String[] categorical,
-      Map<String, Map<String, Double>> rarity, double unseenRarity, String[] classes) {}
-
-  /** A model with the given uid and state. */
-  public FeaturePreparerModel(String uid, State state) {
+  FeaturePreparerModel(String uid, State state) {
     this.uid = uid;
     this.state = state;
-    this.labelCol = new Param<>(this, "labelCol", "label column");
+    labelCol = new Param<>(this, "labelCol", "label column (read as string)");
+    outputCol = new Param<>(this, "outputCol", "output vector column");
+    labelIndexCol = new Param<>(this, "labelIndexCol", "output class-index column");
+    setDefault(outputCol, io.poisonguard.spark.Columns.FEATURES);
+    setDefault(labelIndexCol, io.poisonguard.spark.Columns.LABEL_INDEX);
   }
 
   @Override
@@ -59,85 +73,124 @@ public final class FeaturePreparerModel extends Model<FeaturePreparerModel> impl
     return uid;
   }
 
-  /** Label column. */
   public Param<String> labelCol() {
     return labelCol;
   }
 
-  /** The learned state. */
-  public State state() {
-    return state;
+  public Param<String> outputCol() {
+    return outputCol;
   }
 
-  /** Names of the prepared features, in vector order. */
+  public Param<String> labelIndexCol() {
+    return labelIndexCol;
+  }
+
+  /** Names of the vector's entries, in order: numeric features, then categorical ones. */
   public List<String> featureNames() {
-    List<String> names = new ArrayList<>(List.of(state.numeric()));
-    names.addAll(List.of(state.categorical()));
+    List<String> names = new ArrayList<>(Arrays.asList(state.numeric()));
+    names.addAll(Arrays.asList(state.categorical()));
     return names;
+  }
+
+  /** Class labels; a label's position is its index. */
+  public List<String> labels() {
+    return List.of(state.labels());
+  }
+
+  /** Reference median of each numeric feature. */
+  public double[] medians() {
+    return state.median().clone();
+  }
+
+  /** Robust scale of each numeric feature. */
+  public double[] scales() {
+    return state.scale().clone();
   }
 
   @Override
   public StructType transformSchema(StructType schema) {
-    for (String c : featureNames()) {
-      schema.apply(c);
+    return outputSchema(schema, state.numeric(), state.categorical(), getOrDefault(outputCol),
+        getOrDefault(labelIndexCol));
+  }
+
+  static StructType outputSchema(StructType schema, String[] numeric, String[] categorical, String outputCol,
+      String labelIndexCol) {
+    List<String> present = Arrays.asList(schema.fieldNames());
+    for (String c : numeric) {
+      if (!present.contains(c)) {
+        throw new ConfigException("numeric feature column '" + c + "' not found; columns present: "
+            + String.join(", ", schema.fieldNames()));
+      }
+      if (!(schema.apply(c).dataType() instanceof NumericType)) {
+        throw new ConfigException("numeric feature column '" + c + "' has type "
+            + schema.apply(c).dataType().simpleString() + "; declare it categorical or fix the input schema");
+      }
     }
-    schema.apply(getOrDefault(labelCol));
-    return schema.add(Columns.FEATURES, new org.apache.spark.ml.linalg.VectorUDT(), false)
-        .add(Columns.LABEL_INDEX, org.apache.spark.sql.types.DataTypes.DoubleType, false);
+    for (String c : categorical) {
+      if (!present.contains(c)) {
+        throw new ConfigException("categorical feature column '" + c + "' not found; columns present: "
+            + String.join(", ", schema.fieldNames()));
+      }
+    }
+    for (String out : new String[] {outputCol, labelIndexCol}) {
+      if (present.contains(out)) {
+        throw new ConfigException("output column '" + out + "' already exists in the input");
+      }
+    }
+    return schema.add(outputCol, SQLDataTypes.VectorType(), false).add(labelIndexCol, DataTypes.DoubleType, false);
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    Dataset<Row> out = dataset.toDF();
-    List<String> temp = new ArrayList<>();
-    for (int j = 0; j < state.numeric().length; j++) {
-      Column x = FeaturePreparer.finite(state.numeric()[j]);
-      Column infinite = functions.col(state.numeric()[j]).cast("double").isin(Double.POSITIVE_INFINITY,
-          Double.NEGATIVE_INFINITY);
-      // an infinity keeps its sign at full strength: it is evidence, not a missing value
-      Column value = functions.when(infinite, functions.col(state.numeric()[j]).cast("double"))
-          .otherwise(functions.coalesce(x, functions.lit(state.medians()[j])));
-      String name = "__prep_n" + j;
-      out = out.withColumn(name, value.minus(state.medians()[j]).divide(state.scales()[j]));
-      temp.add(name);
+    List<Column> parts = new ArrayList<>();
+    for (int i = 0; i < state.numeric().length; i++) {
+      Column x = col(state.numeric()[i]).cast("double");
+      Column imputed = when(x.isNull().or(isnan(x)), lit(state.median()[i])).otherwise(x);
+      parts.add(imputed.minus(lit(state.median()[i])).divide(lit(state.scale()[i])));
     }
     for (int j = 0; j < state.categorical().length; j++) {
-      Map<String, Double> rarity = state.rarity().get(state.categorical()[j]);
-      Column keys = functions.lit(rarity.keySet().toArray(String[]::new));
-      Column values = functions.lit(rarity.values().stream().mapToDouble(Double::doubleValue).toArray());
-      Column key = functions.coalesce(functions.col(state.categorical()[j]).cast("string"), functions.lit(MISSING));
-      String name = "__prep_c" + j;
-      out = out.withColumn(name, functions.coalesce(functions.element_at(functions.map_from_arrays(keys, values), key),
-          functions.lit(state.unseenRarity())));
-      temp.add(name);
+      Map<String, Double> codes = state.rarity().get(j);
+      Column table = map_from_arrays(lit(codes.keySet().toArray(new String[0])),
+          lit(codes.values().stream().mapToDouble(Double::doubleValue).toArray()));
+      Column value = coalesce(col(state.categorical()[j]).cast("string"), lit(FeaturePreparer.NULL_CATEGORY));
+      parts.add(coalesce(try_element_at(table, value), lit(state.unseenRarity()[j])));
     }
-    Dataset<Row> assembled = new VectorAssembler().setInputCols(temp.toArray(String[]::new))
-        .setOutputCol(Columns.FEATURES).transform(out).drop(temp.toArray(String[]::new));
     Attribute[] attributes = featureNames().stream()
         .map(n -> NumericAttribute.defaultAttr().withName(n)).toArray(Attribute[]::new);
-    Column classIndex = functions.array_position(functions.lit(state.classes()),
-        functions.col(getOrDefault(labelCol)).cast("string")).minus(1).cast("double");
-    return assembled
-        .withColumn(Columns.FEATURES, functions.col(Columns.FEATURES),
-            new AttributeGroup(Columns.FEATURES, attributes).toMetadata())
-        .withColumn(Columns.LABEL_INDEX, functions.when(classIndex.geq(0), classIndex).otherwise(Double.NaN),
-            NominalAttribute.defaultAttr().withName(Columns.LABEL_INDEX).withValues(state.classes()).toMetadata());
+    String out = getOrDefault(outputCol);
+    Column vector = functions.array_to_vector(array(parts.toArray(new Column[0])))
+        .as(out, new AttributeGroup(out, attributes).toMetadata());
+    return dataset.toDF().withColumn(out, vector).withColumn(getOrDefault(labelIndexCol), labelIndex(dataset));
+  }
+
+  /** Index of the row's label; NaN for null, unseen, or when the batch has no label column. */
+  private Column labelIndex(Dataset<?> dataset) {
+    String label = isDefined(labelCol) ? getOrDefault(labelCol) : null;
+    if (label == null || !Arrays.asList(dataset.columns()).contains(label) || state.labels().length == 0) {
+      return lit(Double.NaN);
+    }
+    double[] index = new double[state.labels().length];
+    Arrays.setAll(index, i -> i);
+    Column table = map_from_arrays(lit(state.labels()), lit(index));
+    Column raw = col(label);
+    Column asString = dataset.schema().apply(label).dataType() instanceof StringType ? raw : raw.cast("string");
+    return coalesce(try_element_at(table, asString), lit(Double.NaN));
   }
 
   @Override
   public FeaturePreparerModel copy(ParamMap extra) {
-    return copyValues(new FeaturePreparerModel(uid, state), extra);
+    return copyValues(new FeaturePreparerModel(uid, state), extra).setParent(parent());
   }
 
   @Override
   public MLWriter write() {
-    return ModelState.writer(this, state);
+    return StateIO.writer(this, state);
   }
 
-  /** Reader for saved models. */
+  /** Reader for saved models (also found by {@code Pipeline} load through reflection). */
   public static MLReader<FeaturePreparerModel> read() {
-    return ModelState.reader(State.class, FeaturePreparerModel::new);
+    return StateIO.reader(FeaturePreparerModel.class, State.class, FeaturePreparerModel::new);
   }
 
   /** Loads a saved model. */

@@ -1,27 +1,38 @@
 package io.poisonguard.detect;
 
+import java.io.Serializable;
 import java.util.Locale;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
-/**
- * A fitted {@link IsolationForestDetector}. Score {@code 2^(−E[h(x)] / c(n))} in (0, 1): about 0.5 or less for
- * ordinary rows, towards 1 for rows isolated early; evidence is the mean path length.
- */
+/** A fitted {@link IsolationForestDetector}: the trees, scored per row where the row lives. */
 public final class IsolationForestModel extends DetectorModel<IsolationForestModel> {
-  private final State state;
+  private static final double EULER_GAMMA = 0.5772156649015329;
 
   /**
-   * What the model learned.
+   * One tree as flat arrays indexed by node; the root is node 0.
    *
-   * @param trees the forest
-   * @param samplesPerTree rows each tree was grown on (n in c(n))
+   * @param feature split feature, −1 for a leaf
+   * @param split split value: rows with {@code x[feature] < split} go left
+   * @param left left child
+   * @param right right child
+   * @param size training rows that reached the node (used at leaves)
    */
-  public record State(IsolationTree[] trees, int samplesPerTree) implements java.io.Serializable {}
+  public record Tree(int[] feature, double[] split, int[] left, int[] right, int[] size) implements Serializable {}
 
-  /** A model with the given uid and state. */
-  public IsolationForestModel(String uid, State state) {
+  /**
+   * Fitted state.
+   *
+   * @param features feature names
+   * @param sampleSize rows per tree (ψ), the normaliser of the score
+   * @param trees the forest
+   */
+  public record State(String[] features, int sampleSize, Tree[] trees) implements Serializable {}
+
+  private final State state;
+
+  IsolationForestModel(String uid, State state) {
     super(uid);
     this.state = state;
   }
@@ -32,33 +43,63 @@ public final class IsolationForestModel extends DetectorModel<IsolationForestMod
   }
 
   @Override
-  protected ScoreWithEvidence scorer() {
-    IsolationTree[] trees = state.trees();
-    double normaliser = IsolationTree.averagePathLength(state.samplesPerTree());
-    return (x, label, evidence) -> {
+  public boolean unboundedScore() {
+    return false;
+  }
+
+  @Override
+  public boolean usesLabel() {
+    return false;
+  }
+
+  /**
+   * Average path length of an unsuccessful search in a binary search tree of n nodes: the expected depth
+   * still to go below a leaf holding n rows, and the normaliser of the score.
+   */
+  static double averagePathLength(long n) {
+    if (n <= 1) {
+      return 0;
+    }
+    if (n == 2) {
+      return 1;
+    }
+    double harmonic = Math.log(n - 1.0) + EULER_GAMMA;
+    return 2 * harmonic - 2.0 * (n - 1) / n;
+  }
+
+  @Override
+  protected RowScorer scorer() {
+    State s = state;
+    double norm = Math.max(averagePathLength(s.sampleSize()), 1e-9);
+    return (x, label) -> {
       double total = 0;
-      for (IsolationTree tree : trees) {
-        total += tree.pathLength(x);
+      for (Tree t : s.trees()) {
+        int node = 0;
+        int depth = 0;
+        while (t.feature()[node] >= 0) {
+          node = x.apply(t.feature()[node]) < t.split()[node] ? t.left()[node] : t.right()[node];
+          depth++;
+        }
+        total += depth + averagePathLength(t.size()[node]);
       }
-      double mean = total / trees.length;
-      evidence.append("path=").append(String.format(Locale.ROOT, "%.1f", mean));
-      return normaliser == 0 ? 0.5 : Math.pow(2, -mean / normaliser);
+      double mean = total / s.trees().length;
+      return new Score(Math.pow(2, -mean / norm), String.format(Locale.ROOT, "path=%.1f", mean));
     };
   }
 
   @Override
   public IsolationForestModel copy(ParamMap extra) {
-    return copyValues(new IsolationForestModel(uid(), state), extra);
+    return copyValues(new IsolationForestModel(uid(), state), extra).setParent(parent());
   }
 
   @Override
   public MLWriter write() {
-    return ModelState.writer(this, state);
+    return StateIO.writer(this, state);
   }
 
-  /** Reader for saved models. */
+  /** Reader for saved models (also found by {@code Pipeline} load through reflection). */
   public static MLReader<IsolationForestModel> read() {
-    return ModelState.reader(State.class, IsolationForestModel::new);
+    return StateIO.reader(IsolationForestModel.class, State.class, IsolationForestModel::new);
   }
 
   /** Loads a saved model. */

@@ -1,129 +1,147 @@
 package io.poisonguard.detect;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.array_sort;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.filter;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.udf;
+
+import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * The detection stage: prepares features once, fits every enabled detector and a {@link TailCalibrator} per
- * detector, and combines their evidence into one poison score per row.
+ * The detection stage as one call: prepare the features, fit the enabled detectors and calibrate each one's
+ * score to a tail probability, all on the reference data; then score any batch.
  *
- * <p>Combination: each detector's p-value p_i; the row's p-value is Bonferroni's {@code min(1, k·min p_i)} over
- * the k detectors, which keeps the false-positive rate at or below the target whatever the dependence between
- * detectors. {@code _pg_poison_score = 1 − that p-value}; a row is flagged when the p-value is at most the
- * pipeline's target false-positive rate, and its reasons are every detector whose own corrected p-value is, the
- * strongest first.
+ * <p>Combination: with k detectors and tail probabilities p_i, the combined p is the Bonferroni bound
+ * {@code min(1, k · min p_i)}, valid whatever the dependence between detectors. {@code _pg_poison_score =
+ * 1 − combined p}; a row is flagged when combined p ≤ the target false-positive rate, and its reasons are the
+ * detectors with {@code k · p_i ≤ target}, strongest (smallest p) first, as {@code code:evidence}.
  */
 public final class PoisonScorer {
   private PoisonScorer() {}
 
   /**
-   * Fits preparation, detectors and calibration on {@code fitOn}: a trusted reference when
-   * {@code fitOnTrusted}, otherwise the batch itself (then only its robust bulk calibrates the scores).
+   * Fits the detection stage.
+   *
+   * @param fitOn reference rows: the trusted set when given, else the batch itself
+   * @param schema label and feature columns
+   * @param config target false-positive rate and detector settings (validated here)
+   * @param seed seed for every random choice (detectors without an explicit seed setting)
+   * @param fitOnTrusted whether {@code fitOn} is trusted (chooses the calibration, see {@link TailCalibrator})
    */
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
-    FeaturePreparerModel preparer = new FeaturePreparer()
-        .setColumns(schema.numericFeatures(), schema.categoricalFeatures(), schema.labelColumn()).fit(fitOn);
+    List<DetectorEstimator<?>> estimators = DetectorRegistry.build(config.detectors(), seed);
+    if (estimators.isEmpty()) {
+      throw new ConfigException("detect.detectors: every detector is disabled; enable at least one of "
+          + String.join(", ", DetectorRegistry.names()));
+    }
+    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(fitOn);
+    // Prepared once and shared: every detector and the calibration read these two columns only.
     Dataset<Row> prepared = preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<DetectorModel<?>> models = new ArrayList<>();
-      for (DetectorEstimator<?> detector : DetectorRegistry.configured(config.detectors(), seed)) {
-        models.add(detector.fit(prepared));
+      for (DetectorEstimator<?> estimator : estimators) {
+        models.add(estimator.fit(prepared));
       }
       Dataset<Row> scored = prepared;
-      for (DetectorModel<?> m : models) {
-        scored = m.transform(scored);
+      List<String> scoreCols = new ArrayList<>();
+      List<Boolean> logScale = new ArrayList<>();
+      for (DetectorModel<?> model : models) {
+        scored = model.transform(scored);
+        scoreCols.add(model.getScoreCol());
+        logScale.add(model.unboundedScore());
       }
-      String[] logScores = new String[models.size()];
-      Column[] columns = new Column[models.size()];
-      for (int i = 0; i < models.size(); i++) {
-        logScores[i] = "__log_score_" + i;
-        columns[i] = functions.log1p(functions.greatest(functions.col(models.get(i).scoreColumn()),
-            functions.lit(0.0))).as(logScores[i]);
-      }
-      Dataset<Row> logs = scored.select(columns);
-      long n = prepared.count();
-      double[] levels = TailCalibrator.levelsFor(n, fitOnTrusted);
-      double[][] quantiles = logs.stat().approxQuantile(logScores, levels, 1e-4);
-      List<TailCalibrator> calibrators = new ArrayList<>();
-      for (double[] q : quantiles) {
-        calibrators.add(TailCalibrator.fromQuantiles(levels, q));
-      }
+      List<TailCalibrator> calibrators = TailCalibrator.fit(scored, scoreCols, logScale,
+          fitOnTrusted ? TailCalibrator.Reference.TRUSTED : TailCalibrator.Reference.BATCH);
       return new Fitted(preparer, models, calibrators, config.targetFpr());
     } finally {
       prepared.unpersist();
     }
   }
 
-  /**
-   * The fitted detection stage, applied to any batch with the same columns.
-   *
-   * @param preparer the shared preparation
-   * @param models fitted detectors
-   * @param calibrators one per detector, in the same order
-   * @param targetFpr the flagging threshold on the combined p-value
-   */
-  public record Fitted(FeaturePreparerModel preparer, List<DetectorModel<?>> models,
-      List<TailCalibrator> calibrators, double targetFpr) {
+  /** A fitted detection stage; scoring is lazy and distributed (nothing is collected). */
+  public static final class Fitted {
+    private final FeaturePreparerModel preparer;
+    private final List<DetectorModel<?>> detectors;
+    private final List<TailCalibrator> calibrators;
+    private final double targetFpr;
 
-    /** Reason codes of the fitted detectors. */
+    private Fitted(FeaturePreparerModel preparer, List<DetectorModel<?>> detectors,
+        List<TailCalibrator> calibrators, double targetFpr) {
+      this.preparer = preparer;
+      this.detectors = List.copyOf(detectors);
+      this.calibrators = List.copyOf(calibrators);
+      this.targetFpr = targetFpr;
+    }
+
+    /** Reason codes of the fitted detectors, in scoring order. */
     public List<String> detectorCodes() {
-      return models.stream().map(PoisonDetector::reasonCode).toList();
+      return detectors.stream().map(PoisonDetector::reasonCode).toList();
+    }
+
+    /** The fitted preparation step. */
+    public FeaturePreparerModel preparer() {
+      return preparer;
+    }
+
+    /** The fitted detectors, in scoring order. */
+    public List<DetectorModel<?>> detectors() {
+      return detectors;
     }
 
     /**
-     * The batch with its own columns plus {@code _pg_score_<code>} per detector, {@code _pg_poison_score},
-     * {@code _pg_flagged} and {@code _pg_reasons}.
+     * Scores a batch: all its columns plus {@code _pg_score_<code>} per detector, {@code _pg_poison_score},
+     * {@code _pg_flagged} and {@code _pg_reasons}. The helper columns (prepared features, class index,
+     * evidence, tail probabilities) are dropped.
      */
     public Dataset<Row> transform(Dataset<Row> batch) {
-      Dataset<Row> out = preparer.transform(batch);
-      for (DetectorModel<?> m : models) {
-        out = m.transform(out);
+      Dataset<Row> df = preparer.transform(batch);
+      for (DetectorModel<?> model : detectors) {
+        df = model.transform(df);
       }
-      int k = models.size();
-      List<String> pColumns = new ArrayList<>();
-      StringBuilder candidates = new StringBuilder();
+      int k = detectors.size();
+      List<String> helpers = new ArrayList<>(List.of(Columns.FEATURES, Columns.LABEL_INDEX));
+      Column[] p = new Column[k];
+      Column[] candidates = new Column[k];
       for (int i = 0; i < k; i++) {
-        DetectorModel<?> m = models.get(i);
+        DetectorModel<?> model = detectors.get(i);
         TailCalibrator calibrator = calibrators.get(i);
-        UserDefinedFunction pValue = functions.udf((UDF1<Double, Double>) s -> calibrator.pValue(
-            s == null ? Double.NaN : s), DataTypes.DoubleType);
-        String p = "__p_" + m.reasonCode();
-        out = out.withColumn(p, functions.least(functions.lit(1.0),
-            pValue.apply(functions.col(m.scoreColumn())).multiply(k)));
-        pColumns.add(p);
-        if (i > 0) {
-          candidates.append(", ");
-        }
-        candidates.append(String.format(Locale.ROOT, "named_struct('p', `%s`, 'text', concat('%s:', "
-            + "coalesce(`%s`, 'score=' || format_number(`%s`, 3))))", p, m.reasonCode(), m.evidenceColumn(),
-            m.scoreColumn()));
+        String pCol = Columns.PREFIX + "p_" + model.reasonCode();
+        df = df.withColumn(pCol, udf((UDF1<Double, Double>) s -> calibrator.pValue(s == null ? Double.NaN : s),
+            DataTypes.DoubleType).apply(col(model.getScoreCol())));
+        p[i] = col(pCol);
+        candidates[i] = struct(p[i].as("p"), lit(i).as("order"),
+            concat(lit(model.reasonCode() + ":"), col(model.getEvidenceCol())).as("reason"));
+        helpers.add(pCol);
+        helpers.add(model.getEvidenceCol());
       }
-      Column combined = k == 1 ? functions.col(pColumns.get(0))
-          : functions.least(pColumns.stream().map(functions::col).toArray(Column[]::new));
-      String reasons = String.format(Locale.ROOT,
-          "transform(array_sort(filter(array(%s), r -> r.p <= %s)), r -> r.text)", candidates, targetFpr);
-      List<String> helpers = new ArrayList<>(pColumns);
-      helpers.add(Columns.FEATURES);
-      helpers.add(Columns.LABEL_INDEX);
-      models.forEach(m -> helpers.add(m.evidenceColumn()));
-      return out.withColumn(Columns.POISON_SCORE, functions.lit(1.0).minus(combined))
+      Column minP = k == 1 ? p[0] : least(p);
+      Column combined = least(lit(1.0), minP.multiply(k));
+      Column fired = filter(array(candidates), c -> c.getField("p").multiply(k).leq(targetFpr));
+      return df
+          .withColumn(Columns.POISON_SCORE, greatest(lit(0.0), lit(1.0).minus(combined)))
           .withColumn(Columns.FLAGGED, combined.leq(targetFpr))
-          .withColumn(Columns.REASONS, functions.expr(reasons))
-          .drop(helpers.toArray(String[]::new));
+          .withColumn(Columns.REASONS, functions.transform(array_sort(fired), c -> c.getField("reason")))
+          .drop(helpers.toArray(new String[0]));
     }
   }
 }

@@ -1,26 +1,31 @@
 package io.poisonguard.detect;
 
+import java.io.Serializable;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
-/** A fitted {@link RobustZDetector}: class medians and scales; scores the largest within-class |z|. */
+/** A fitted {@link RobustZDetector}: per class (and pooled) medians, scales and tail scales. */
 public final class RobustZModel extends DetectorModel<RobustZModel> {
+  /**
+   * Fitted state; row 0 of each matrix is the pooled statistics.
+   *
+   * @param features feature names, for evidence
+   * @param classes class index of each row ({@code -1} = pooled)
+   * @param median per class and feature
+   * @param scale per class and feature, &gt; 0
+   * @param tail per class and feature, ≥ 1
+   */
+  public record State(String[] features, double[] classes, double[][] median, double[][] scale, double[][] tail)
+      implements Serializable {}
+
   private final State state;
 
-  /**
-   * What the model learned.
-   *
-   * @param medians per class index and feature
-   * @param scales per class index and feature
-   * @param featureNames names of the prepared features, for evidence
-   */
-  public record State(double[][] medians, double[][] scales, String[] featureNames)
-      implements java.io.Serializable {}
-
-  /** A model with the given uid and state. */
-  public RobustZModel(String uid, State state) {
+  RobustZModel(String uid, State state) {
     super(uid);
     this.state = state;
   }
@@ -30,48 +35,54 @@ public final class RobustZModel extends DetectorModel<RobustZModel> {
     return RobustZDetector.CODE;
   }
 
-  /** The learned state. */
-  public State state() {
-    return state;
+  @Override
+  public boolean unboundedScore() {
+    return true;
   }
 
   @Override
-  protected ScoreWithEvidence scorer() {
+  public boolean usesLabel() {
+    return true;
+  }
+
+  @Override
+  protected RowScorer scorer() {
     State s = state;
-    return (x, label, evidence) -> {
-      int c = (int) label;
-      boolean known = !Double.isNaN(label) && c >= 0 && c < s.medians().length;
-      double best = 0;
-      int at = -1;
+    Map<Double, Integer> row = new HashMap<>();
+    for (int k = 1; k < s.classes().length; k++) {
+      row.put(s.classes()[k], k);
+    }
+    return (x, label) -> {
+      int k = row.getOrDefault(label, 0);
+      double best = -1;
       double bestZ = 0;
-      for (int j = 0; j < x.size(); j++) {
-        // unseen classes are judged against the pooled scale: prepared features have median 0 and scale 1
-        double z = known ? (x.apply(j) - s.medians()[c][j]) / s.scales()[c][j] : x.apply(j);
-        if (Math.abs(z) > best || at < 0) {
-          best = Math.abs(z);
+      int at = 0;
+      for (int i = 0; i < s.features().length; i++) {
+        double z = (x.apply(i) - s.median()[k][i]) / s.scale()[k][i];
+        double r = Math.abs(z) / s.tail()[k][i];
+        if (r > best) {
+          best = r;
           bestZ = z;
-          at = j;
+          at = i;
         }
       }
-      evidence.append("feature=").append(s.featureNames()[at])
-          .append(",z=").append(String.format(Locale.ROOT, "%.1f", bestZ));
-      return best;
+      return new Score(best, String.format(Locale.ROOT, "feature=%s,z=%.1f", s.features()[at], bestZ));
     };
   }
 
   @Override
   public RobustZModel copy(ParamMap extra) {
-    return copyValues(new RobustZModel(uid(), state), extra);
+    return copyValues(new RobustZModel(uid(), state), extra).setParent(parent());
   }
 
   @Override
   public MLWriter write() {
-    return ModelState.writer(this, state);
+    return StateIO.writer(this, state);
   }
 
-  /** Reader for saved models. */
+  /** Reader for saved models (also found by {@code Pipeline} load through reflection). */
   public static MLReader<RobustZModel> read() {
-    return ModelState.reader(State.class, RobustZModel::new);
+    return StateIO.reader(RobustZModel.class, State.class, RobustZModel::new);
   }
 
   /** Loads a saved model. */

@@ -1,70 +1,119 @@
 package io.poisonguard.detect;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
 
 /**
- * Turns a detector's raw score into a tail probability (a p-value): the chance that a clean row scores at least
- * as high. Scores live on very different scales (a z-score, a path-length ratio); p-values make them comparable
- * and let the ensemble hold a false-positive rate.
+ * Turns a detector's raw score into a tail probability: the share of reference rows expected to score at
+ * least as high. The reference distribution is a grid of approximate quantiles ({@code approxQuantile}, one
+ * distributed pass for all detectors), linearly interpolated, with an exponential tail beyond the last
+ * trusted level.
  *
- * <p>The null distribution is estimated from approximate quantiles of the scores on the fit data, on the
- * {@code ln(1 + score)} scale so heavy-tailed scores get a Pareto-like rather than an exponential tail. Quantiles
- * are trusted up to a level {@code L}: up to it the survival function is interpolated between quantiles; beyond
- * it, an exponential tail on the log scale continues the survival line through the median and {@code q_L}.
  * <ul>
- *   <li>Fitted on a trusted sample of n rows, {@code L} leaves at least 20 rows above it (L = 1 − 20/n, at most
- *       0.999): the empirical tail is used as far as it is supported.
- *   <li>Fitted on the batch itself, which may hold poison, {@code L} = 0.9: only the bulk is trusted, so a
- *       contamination below about 10% cannot move the yardstick that judges it.
+ *   <li><b>Trusted reference</b> ({@link Reference#TRUSTED}): the data is believed clean, so the empirical
+ *       grid is used up to the 0.999 quantile; beyond it the tail decays exponentially at the rate seen
+ *       between the 0.99 and 0.999 quantiles. An empirical p-value alone cannot go below 0.001, yet with
+ *       several detectors and a 1% target the corrected level is below that.</li>
+ *   <li><b>Batch as its own reference</b> ({@link Reference#BATCH}): the batch may hold up to ~20% poison,
+ *       which occupies its upper tail. Only the bulk up to the 0.9 quantile is trusted; the tail beyond is
+ *       an exponential fitted between the median and the 0.9 quantile (10% of rows above q90, 50% above the
+ *       median). Poison above q90 then cannot stretch the yardstick it is measured with.</li>
  * </ul>
- *
- * @param levels probabilities of the quantile grid, increasing, ending at L
- * @param quantiles quantiles of ln(1 + score) at those levels
- * @param tailScale scale β of the exponential tail beyond the last quantile
+ * Unbounded scores (distances) are calibrated as {@code log1p(score)}: their clean tails are heavy
+ * (polynomial), and an exponential fitted on the raw scale would call ordinary far-but-clean rows extreme;
+ * on the log scale a polynomial tail becomes exponential, which is what the extrapolation assumes.
+ * A NaN score has p = 1 (no evidence).
  */
-public record TailCalibrator(double[] levels, double[] quantiles, double tailScale) implements Serializable {
-  /** Grid of probabilities considered, before cutting at L. */
-  static final double[] GRID = {0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999};
-  /** Bulk level when calibrating on the batch itself. */
-  static final double SELF_LEVEL = 0.9;
-  /** Rows a trusted sample must leave above the last trusted level. */
-  static final int TAIL_ROWS = 20;
-
-  /** The grid levels usable for {@code n} rows, trusted or not. */
-  static double[] levelsFor(long n, boolean trusted) {
-    double top = trusted ? Math.max(SELF_LEVEL, Math.min(0.999, 1 - TAIL_ROWS / (double) Math.max(1, n)))
-        : SELF_LEVEL;
-    return java.util.Arrays.stream(GRID).filter(p -> p <= top + 1e-12).toArray();
+public final class TailCalibrator implements Serializable {
+  /** What the calibration data is. */
+  public enum Reference {
+    /** Trusted reference data (last accepted or curated). */
+    TRUSTED,
+    /** The batch under inspection itself, possibly contaminated. */
+    BATCH
   }
 
-  /** A calibrator from the quantiles of ln(1 + score) at {@code levels}. */
-  static TailCalibrator fromQuantiles(double[] levels, double[] quantiles) {
-    int last = levels.length - 1;
-    int median = java.util.Arrays.binarySearch(levels, 0.5);
-    double spread = quantiles[last] - quantiles[median];
-    double decay = Math.log((1 - levels[median]) / (1 - levels[last]));
-    // a flat bulk (many identical scores) leaves no spread: any score above it is then far in the tail
-    double beta = spread > 0 ? spread / decay : 1e-6;
-    return new TailCalibrator(levels, quantiles, beta);
+  private static final double[] TRUSTED_LEVELS =
+      {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999};
+  private static final double[] BATCH_LEVELS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  private static final double RELATIVE_ERROR = 1e-4;
+
+  private final boolean logScale;
+  private final double[] levels;
+  private final double[] quantiles;
+  private final double tailRate;
+
+  private TailCalibrator(boolean logScale, double[] levels, double[] quantiles, double tailRate) {
+    this.logScale = logScale;
+    this.levels = levels;
+    this.quantiles = quantiles;
+    this.tailRate = tailRate;
   }
 
-  /** The tail probability of {@code score} (≥ 0); NaN scores get 1 (no evidence). */
+  /**
+   * Fits one calibrator per score column in one pass.
+   *
+   * @param scored rows with the score columns (cache it if it is expensive)
+   * @param scoreCols the raw score columns
+   * @param logScale per column, whether to calibrate {@code log1p(score)} (unbounded scores)
+   * @param reference what {@code scored} is
+   */
+  public static List<TailCalibrator> fit(Dataset<?> scored, List<String> scoreCols, List<Boolean> logScale,
+      Reference reference) {
+    double[] levels = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
+    double[][] raw = scored.stat().approxQuantile(scoreCols.toArray(new String[0]), levels, RELATIVE_ERROR);
+    List<TailCalibrator> out = new ArrayList<>();
+    for (int c = 0; c < scoreCols.size(); c++) {
+      if (raw[c].length != levels.length) {
+        throw new IllegalStateException("no finite scores in " + scoreCols.get(c) + " to calibrate on");
+      }
+      double[] q = new double[levels.length];
+      for (int i = 0; i < q.length; i++) {
+        q[i] = logScale.get(c) ? Math.log1p(Math.max(0, raw[c][i])) : raw[c][i];
+      }
+      // Tail anchored at the top level; its decay comes from the spread between an inner level and the top.
+      int top = levels.length - 1;
+      int inner = reference == Reference.TRUSTED ? indexOf(levels, 0.99) : indexOf(levels, 0.5);
+      double scale = (q[top] - q[inner]) / Math.log((1 - levels[inner]) / (1 - levels[top]));
+      // A flat bulk (all quantiles tied) means anything beyond it is genuinely exceptional: a tiny but
+      // positive decay scale keeps the formula defined and makes such scores maximally significant.
+      double floor = 1e-9 * Math.max(1, Math.abs(q[top]));
+      out.add(new TailCalibrator(logScale.get(c), levels, q, Math.max(scale, floor)));
+    }
+    return out;
+  }
+
+  private static int indexOf(double[] levels, double level) {
+    for (int i = 0; i < levels.length; i++) {
+      if (levels[i] == level) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("level " + level + " not in the grid");
+  }
+
+  /** Tail probability of a raw score, in [0,1]. */
   public double pValue(double score) {
     if (Double.isNaN(score)) {
       return 1.0;
     }
-    double t = Math.log1p(Math.max(0, score));
-    int last = levels.length - 1;
-    if (t >= quantiles[last]) {
-      return (1 - levels[last]) * Math.exp(-(t - quantiles[last]) / tailScale);
+    double t = logScale ? Math.log1p(Math.max(0, score)) : score;
+    int top = quantiles.length - 1;
+    if (t > quantiles[top]) {
+      return (1 - levels[top]) * Math.exp(-(t - quantiles[top]) / tailRate);
     }
-    for (int i = last - 1; i >= 0; i--) {
-      if (t >= quantiles[i]) {
-        double span = quantiles[i + 1] - quantiles[i];
-        double w = span > 0 ? (t - quantiles[i]) / span : 1;
-        return 1 - (levels[i] + w * (levels[i + 1] - levels[i]));
-      }
+    int i = 0;
+    while (quantiles[i] < t) {
+      i++;
     }
-    return 1.0;
+    if (i == 0 || quantiles[i] == t) {
+      // On a tie take the lowest level holding that value: the larger, conservative tail probability.
+      return 1 - levels[i];
+    }
+    double f = levels[i - 1]
+        + (t - quantiles[i - 1]) / (quantiles[i] - quantiles[i - 1]) * (levels[i] - levels[i - 1]);
+    return 1 - f;
   }
 }
