@@ -1,0 +1,84 @@
+package io.poisonguard.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Categorical features, missing values, an id and a source column, and a Parquet input, through {@code run}. */
+@ExtendWith(SharedSpark.class)
+class MixedFeaturesRunTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void categoricalAndMissingValuesFlowThroughEveryStage(SparkSession spark) throws Exception {
+    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
+    List<String> lines = new ArrayList<>(List.of("id,channel,feed," + all.get(0)));
+    String[] channels = {"web", "mail", "api"};
+    for (int i = 1; i < all.size(); i += 5) {
+      String row = all.get(i);
+      if (i % 7 == 0) {
+        row = row.replaceFirst("^[^,]*", "");  // a missing numeric value
+      }
+      String channel = i % 11 == 0 ? "" : channels[i % 3];  // and a missing category
+      lines.add("r" + i + "," + channel + ",partner-" + (i % 2) + "," + row);
+    }
+    Path csv = dir.resolve("mixed.csv");
+    Files.write(csv, lines);
+    Path pipeline = dir.resolve("mixed.yaml");
+    Files.writeString(pipeline, """
+        name: mixed
+        input:
+          path: %s
+          label: type
+          id: id
+          source: feed
+        gate:
+          max_quarantine_fraction: 0.5
+        """.formatted(csv));
+    Path warehouse = dir.resolve("wh");
+    Path summary = dir.resolve("s.json");
+    CliRun run = CliRun.of("run", "--pipeline", pipeline.toString(), "--warehouse", warehouse.toString(),
+        "--output-json", summary.toString());
+    assertEquals(0, run.exitCode(), run.out() + run.err());
+    JsonNode s = JSON.readTree(summary.toFile());
+    assertEquals(lines.size() - 1, s.get("rows_read").asInt());
+    assertEquals(0, s.get("rejected").asInt(), "empty values are missing values, not malformed rows");
+
+    Dataset<Row> clean = spark.read().format("delta").load(warehouse.resolve("mixed/clean").toString());
+    assertTrue(clean.filter(functions.col("channel").isNull()).count() > 0, "missing categories are kept");
+    assertTrue(clean.filter(functions.col("make").isNull()).count() > 0, "missing numbers are kept as nulls");
+    assertEquals("r1", clean.union(spark.read().format("delta").load(warehouse.resolve("mixed/quarantine")
+        .toString())).filter(functions.col(Columns.ID).equalTo("r1")).first().getAs(Columns.ID));
+    assertEquals(2, clean.select(Columns.SOURCE).distinct().count(), "the source column is the provenance");
+
+    // the same batch as Parquet reads the same records and reaches the same verdicts
+    Path parquet = dir.resolve("mixed.parquet");
+    spark.read().format("delta").load(warehouse.resolve("mixed/clean").toString())
+        .union(spark.read().format("delta").load(warehouse.resolve("mixed/quarantine").toString()))
+        .select("id", "channel", "feed", "make", "type").write().parquet(parquet.toString());
+    Path parquetSummary = dir.resolve("p.json");
+    CliRun fromParquet = CliRun.of("run", "--pipeline", pipeline.toString(), "--warehouse",
+        dir.resolve("wh2").toString(), "--set", "input.path=" + parquet, "--set", "input.format=parquet",
+        "--output-json", parquetSummary.toString());
+    assertEquals(0, fromParquet.exitCode(), fromParquet.out() + fromParquet.err());
+    assertEquals(lines.size() - 1, JSON.readTree(parquetSummary.toFile()).get("rows_read").asInt());
+  }
+}
