@@ -1,0 +1,197 @@
+package io.poisonguard.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.poisonguard.cli.Main;
+import io.poisonguard.spark.SparkSessions;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * Scale benchmark driver (bench/scale runs it, one JVM per measurement so each peak heap is its own):
+ * <ul>
+ *   <li>{@code generate ROWS DIR}: a Spambase-shaped dataset of ROWS rows × 32 features as Parquet — real rows
+ *       resampled with multiplicative noise, 2% of them poisoned (label flips and far-out rows), seeded;
+ *   <li>{@code bare DIR WAREHOUSE OUT.json}: the floor any Spark job pays — read, one aggregation, write Delta;
+ *   <li>{@code guard DIR WAREHOUSE OUT.json}: the full guard ({@code run}) on the same data.
+ * </ul>
+ * Each measurement writes wall time, rows/s and the JVM's peak heap (sum of heap pools' peak usage) as JSON.
+ */
+public final class ScaleBench {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** The 32 Spambase features the synthetic data keeps (the first 29 word/char frequencies and the 3 capital-run
+   * features, which carry the heaviest tails). */
+  static final int FEATURES = 32;
+
+  private ScaleBench() {}
+
+  public static void main(String[] args) throws Exception {
+    switch (args[0]) {
+      case "generate" -> generate(Long.parseLong(args[1]), args[2]);
+      case "bare" -> measure("bare", args[1], args[3], () -> bare(args[1], args[2]));
+      case "guard" -> measure("guard", args[1], args[3], () -> guard(args[1], args[2]));
+      case "report" -> report(Path.of(args[1]), Path.of(args[2]), args[3]);
+      default -> throw new IllegalArgumentException("usage: generate ROWS DIR | bare DIR WH OUT | guard DIR WH OUT");
+    }
+    System.exit(0);
+  }
+
+  private static SparkSession spark() {
+    return SparkSessions.create("scale-bench", null, Map.of());
+  }
+
+  private static void generate(long rows, String out) {
+    SparkSession spark = spark();
+    Dataset<Row> base = spark.read().option("header", "true").option("inferSchema", "true")
+        .csv("data/spambase.csv");
+    List<String> names = new ArrayList<>(Arrays.asList(base.columns()).subList(0, 29));
+    names.addAll(List.of("capitalAve", "capitalLong", "capitalTotal"));
+    Dataset<Row> indexed = base.select(functions.monotonically_increasing_id().as("k"), functions.col("*"))
+        .select(functions.row_number().over(org.apache.spark.sql.expressions.Window.orderBy("k")).minus(1)
+            .as("base_row"), functions.col("*"));
+    long baseRows = indexed.count();
+    Dataset<Row> ids = spark.range(rows).withColumn("base_row", functions.pmod(functions.xxhash64(
+        functions.col("id"), functions.lit(7L)), functions.lit(baseRows)).cast("int"));
+    Dataset<Row> joined = ids.join(functions.broadcast(indexed), "base_row");
+    Column poisoned = functions.pmod(functions.xxhash64(functions.col("id"), functions.lit(11L)),
+        functions.lit(100L)).lt(2);
+    List<Column> columns = new ArrayList<>();
+    columns.add(functions.col("id").cast("string").as("id"));
+    for (int j = 0; j < names.size(); j++) {
+      Column noise = functions.lit(1.0).plus(functions.randn(100 + j).multiply(0.05));
+      Column value = functions.col(names.get(j)).cast("double").multiply(noise);
+      if (j == names.size() - 1) {
+        // half the poisoned rows are far out on capitalTotal
+        value = functions.when(poisoned.and(functions.col("id").mod(2).equalTo(0)), value.multiply(50))
+            .otherwise(value);
+      }
+      columns.add(value.as(names.get(j)));
+    }
+    Column flipped = functions.when(functions.col("type").equalTo("spam"), "nonspam").otherwise("spam");
+    columns.add(functions.when(poisoned.and(functions.col("id").mod(2).equalTo(1)), flipped)
+        .otherwise(functions.col("type")).as("type"));
+    joined.select(columns.toArray(Column[]::new)).write().mode("overwrite").parquet(out);
+  }
+
+  private static long bare(String input, String warehouse) {
+    SparkSession spark = spark();
+    Dataset<Row> data = spark.read().parquet(input);
+    Dataset<Row> summary = data.groupBy("type").agg(functions.count(functions.lit(1)).as("rows"),
+        functions.avg("capitalTotal").as("mean_capital_total"));
+    long rows = summary.agg(functions.sum("rows")).head().getLong(0);
+    data.write().format("delta").mode("overwrite").save(warehouse + "/bare");
+    return rows;
+  }
+
+  private static long guard(String input, String warehouse) throws Exception {
+    Path pipeline = Files.createTempFile("scale", ".yaml");
+    Files.writeString(pipeline, """
+        name: scale
+        seed: 42
+        input: {path: %s, format: parquet, label: type, id: id}
+        gate: {max_quarantine_fraction: 1.0, max_psi: 100, max_label_share_change: 1.0}
+        """.formatted(input));
+    Path summary = Files.createTempFile("scale", ".json");
+    int code = Main.run(new String[] {"run", "--pipeline", pipeline.toString(), "--warehouse", warehouse,
+        "--output-json", summary.toString()}, System.out, System.err);
+    if (code != 0) {
+      throw new IllegalStateException("guard run exited " + code);
+    }
+    return JSON.readTree(summary.toFile()).get("rows_read").asLong();
+  }
+
+  /**
+   * Writes the markdown table from the JSON figures in {@code results} ({@code bare-<rows>.json},
+   * {@code guard-<rows>.json}); {@code header} names the commit and date.
+   */
+  private static void report(Path results, Path markdown, String header) throws Exception {
+    List<long[]> sizes = new ArrayList<>();
+    StringBuilder md = new StringBuilder("# Scale benchmark\n\n").append(header).append("\n\n")
+        .append("Produced by `bench/scale`. Synthetic Spambase-shaped data (real rows resampled with 5% ")
+        .append("multiplicative noise, 32 features, 2% poisoned), Parquet, Spark `local[*]` on this machine. ")
+        .append("bare = read, one aggregation, write Delta; guard = `poisonguard run` (ingest, profile, every ")
+        .append("default detector, gate, write, audit). Peak heap is the JVM's (driver and executors share it ")
+        .append("in local mode).\n\n")
+        .append("| rows | bare s | guard s | guard rows/s | guard / bare | guard peak heap MiB | heap limit MiB |\n")
+        .append("|---:|---:|---:|---:|---:|---:|---:|\n");
+    Map<Long, Double> guardSeconds = new LinkedHashMap<>();
+    try (var files = Files.list(results)) {
+      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-")).sorted().toList()) {
+        var g = JSON.readTree(guardFile.toFile());
+        Path bareFile = results.resolve(guardFile.getFileName().toString().replace("guard-", "bare-"));
+        var b = Files.exists(bareFile) ? JSON.readTree(bareFile.toFile()) : null;
+        long rows = g.get("rows").asLong();
+        double gs = g.get("seconds").asDouble();
+        guardSeconds.put(rows, gs);
+        md.append(String.format(java.util.Locale.ROOT, "| %,d | %s | %.1f | %,d | %s | %d | %d |%n", rows,
+            b == null ? "–" : String.format(java.util.Locale.ROOT, "%.1f", b.get("seconds").asDouble()), gs,
+            g.get("rows_per_second").asLong(),
+            b == null ? "–" : String.format(java.util.Locale.ROOT, "%.2f", gs / b.get("seconds").asDouble()),
+            g.get("peak_heap_mib").asLong(), g.get("max_heap_mib").asLong()));
+      }
+    }
+    List<Long> rowsSorted = guardSeconds.keySet().stream().sorted().toList();
+    if (rowsSorted.size() > 1) {
+      long first = rowsSorted.get(0);
+      md.append("\nGrowth of guard time from ").append(String.format(java.util.Locale.ROOT, "%,d", first))
+          .append(" rows: ");
+      List<String> growth = new ArrayList<>();
+      for (long r : rowsSorted.subList(1, rowsSorted.size())) {
+        growth.add(String.format(java.util.Locale.ROOT, "%,d rows ×%.2f (rows ×%.1f)", r,
+            guardSeconds.get(r) / guardSeconds.get(first), r / (double) first));
+      }
+      md.append(String.join("; ", growth)).append(".\n");
+    }
+    Files.writeString(markdown, md.toString());
+    System.out.print(md);
+  }
+
+  @FunctionalInterface
+  private interface Work {
+    long run() throws Exception;
+  }
+
+  private static void measure(String what, String input, String out, Work work) throws Exception {
+    // heap in use, sampled every 20 ms: per-pool peaks happen at different moments and cannot be added up
+    AtomicLong peak = new AtomicLong();
+    Thread sampler = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        peak.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    sampler.setDaemon(true);
+    sampler.start();
+    long start = System.nanoTime();
+    long rows = work.run();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    sampler.interrupt();
+    Map<String, Object> figures = new LinkedHashMap<>();
+    figures.put("measurement", what);
+    figures.put("input", input);
+    figures.put("rows", rows);
+    figures.put("seconds", Math.round(seconds * 10) / 10.0);
+    figures.put("rows_per_second", Math.round(rows / seconds));
+    figures.put("peak_heap_mib", peak.get() / (1024 * 1024));
+    figures.put("max_heap_mib", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+    figures.put("cores", Runtime.getRuntime().availableProcessors());
+    JSON.writeValue(Path.of(out).toFile(), figures);
+    System.out.println(JSON.writeValueAsString(figures));
+  }
+}
