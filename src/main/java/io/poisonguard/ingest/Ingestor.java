@@ -20,10 +20,10 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
@@ -275,14 +275,28 @@ public final class Ingestor {
     return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
   }
 
-  /** Keeps the first record of each id (by file and line) and rejects the others, so ids stay unique. */
+  /**
+   * Keeps the first record of each id (by file and line) and rejects the others, so ids stay unique. Repeated ids
+   * are found by a hash aggregation that moves only ids and positions; they are normally few, so joining them
+   * back is a broadcast (adaptive execution picks it at run time) rather than a shuffle of whole records.
+   */
   private static Dataset<Row> rejectDuplicateIds(Dataset<Row> records, String idColumn) {
-    var byId = Window.partitionBy(Columns.ID).orderBy(Columns.FILE, Columns.LINE);
-    Dataset<Row> ranked = records.withColumn("__rank",
-        functions.when(functions.col(Columns.ERROR).isNull(), functions.row_number().over(byId)));
-    return ranked.withColumn(Columns.ERROR, functions.when(functions.col("__rank").gt(1),
+    Dataset<Row> firsts = records.filter(functions.col(Columns.ERROR).isNull())
+        .groupBy(Columns.ID)
+        .agg(functions.count(functions.lit(1)).as("__n"),
+            functions.min(functions.struct(functions.col(Columns.FILE), functions.col(Columns.LINE))).as("__first"))
+        .filter(functions.col("__n").gt(1))
+        .select(functions.col(Columns.ID), functions.col("__first." + Columns.FILE).as("__first_file"),
+            functions.col("__first." + Columns.LINE).as("__first_line"));
+    Column repeated = functions.col(Columns.ERROR).isNull().and(functions.col("__first_file").isNotNull())
+        .and(functions.not(functions.col(Columns.FILE).equalTo(functions.col("__first_file"))
+            .and(functions.col(Columns.LINE).equalTo(functions.col("__first_line")))));
+    Dataset<Row> joined = records.join(firsts, scala.jdk.javaapi.CollectionConverters.asScala(
+        List.of(Columns.ID)).toSeq(), "left");
+    return joined.withColumn(Columns.ERROR, functions.when(repeated,
             functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(functions.col(Columns.ERROR)))
-        .drop("__rank");
+        .drop("__first_file", "__first_line")
+        .select(records.columns()[0], java.util.Arrays.copyOfRange(records.columns(), 1, records.columns().length));
   }
 
   private List<FileStatus> listFiles(String path) {
