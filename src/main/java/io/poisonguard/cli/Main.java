@@ -12,7 +12,8 @@ import java.util.Map;
  * code, and shows a stack trace only with {@code --verbose}.
  */
 public final class Main {
-  private static final List<Command> COMMANDS = List.of(new RunCommand(), new ScanCommand());
+  private static final List<Command> COMMANDS = List.of(new RunCommand(), new ScanCommand(), new RedteamCommand(),
+      new EvaluateCommand());
 
   private Main() {}
 

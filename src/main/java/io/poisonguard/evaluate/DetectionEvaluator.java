@@ -1,0 +1,59 @@
+package io.poisonguard.evaluate;
+
+import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import scala.Tuple2;
+
+/**
+ * Measures a detector score against ground truth, distributively: ROC and PR areas from MLlib's exact binary
+ * metrics, recall at a false-positive rate from the clean rows' approximate quantiles, and the flag's confusion
+ * counts from one aggregation. Ties in a score count as half right, as the ROC area defines.
+ */
+public final class DetectionEvaluator {
+  private DetectionEvaluator() {}
+
+  /**
+   * Metrics of {@code scoreCol} (higher = more suspect) against the boolean {@code truthCol}; the flag figures
+   * come from the boolean {@code flaggedCol}, or are NaN when it is null.
+   */
+  public static DetectionMetrics evaluate(Dataset<Row> rows, String scoreCol, String flaggedCol, String truthCol) {
+    Column score = functions.coalesce(functions.col(scoreCol).cast("double"), functions.lit(0.0));
+    Column truth = functions.col(truthCol).cast("boolean");
+    Dataset<Row> pairs = rows.select(score.as("s"), truth.as("t"),
+        flaggedCol == null ? functions.lit(null).cast("boolean").as("f") : functions.col(flaggedCol).cast("boolean")
+            .as("f"));
+    BinaryClassificationMetrics curves = new BinaryClassificationMetrics(pairs.toJavaRDD()
+        .map(r -> new Tuple2<Object, Object>(r.getDouble(0), r.getBoolean(1) ? 1.0 : 0.0)).rdd());
+    double rocAuc = curves.areaUnderROC();
+    double prAuc = curves.areaUnderPR();
+    curves.unpersist();
+    double[] cleanQuantiles = pairs.filter(functions.not(functions.col("t"))).stat()
+        .approxQuantile("s", new double[] {0.95, 0.99}, 1e-4);
+    Row counts = pairs.agg(
+        countIf(functions.col("t")),
+        countIf(functions.col("t").and(functions.col("s").gt(cleanQuantiles[1]))),
+        countIf(functions.col("t").and(functions.col("s").gt(cleanQuantiles[0]))),
+        countIf(functions.col("t").and(functions.col("f"))),
+        countIf(functions.not(functions.col("t")).and(functions.col("f"))),
+        countIf(functions.not(functions.col("t")))).head();
+    double positives = counts.getLong(0);
+    double truePositives = counts.getLong(3);
+    double falsePositives = counts.getLong(4);
+    double negatives = counts.getLong(5);
+    double precision = flaggedCol == null || truePositives + falsePositives == 0 ? Double.NaN
+        : truePositives / (truePositives + falsePositives);
+    double recall = flaggedCol == null || positives == 0 ? Double.NaN : truePositives / positives;
+    double f1 = Double.isNaN(precision) || Double.isNaN(recall) || precision + recall == 0 ? Double.NaN
+        : 2 * precision * recall / (precision + recall);
+    return new DetectionMetrics(rocAuc, prAuc, positives == 0 ? Double.NaN : counts.getLong(1) / positives,
+        positives == 0 ? Double.NaN : counts.getLong(2) / positives, precision, recall, f1,
+        flaggedCol == null || negatives == 0 ? Double.NaN : falsePositives / negatives);
+  }
+
+  private static Column countIf(Column condition) {
+    return functions.sum(functions.when(condition, 1L).otherwise(0L));
+  }
+}
