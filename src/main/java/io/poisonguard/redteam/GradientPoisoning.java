@@ -11,15 +11,21 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * Optimisation-based poisoning against logistic regression, between the two largest classes. A surrogate model
- * is fitted on a seeded sample (at most {@value #SAMPLE} rows, on the driver) and the influence of one added point
- * on the validation loss is linearised: adding (x, y) moves the weights by about −H⁻¹∇ℓ(x, y)/n, so the
- * validation loss grows with f(x) = −(σ(w·x) − y)·(v·x), v = H⁻¹∇L_val. Each poison point starts at a real row,
- * takes the other label, and climbs f by projected gradient ascent ({@code --steps}, default 100) inside the
- * per-feature box the sample spans. The ascent runs per row in Spark tasks with the small surrogate broadcast.
+ * Optimisation-based poisoning against logistic regression (between the two largest classes), in the manner of
+ * Biggio et al. and Mei and Zhu: poison points placed to raise the loss on held-out validation data of the model
+ * refitted with them. Everything is solved on the driver on a seeded sample of at most {@value #SAMPLE} rows (half
+ * to train the surrogate, half for validation) and a pool of at most {@value #POOL} distinct poison points; the
+ * requested number of poison rows is then drawn from the pool.
+ *
+ * <p>Each round ({@code --steps}, default 30) refits the surrogate on the sample plus the pool, computes
+ * v = H⁻¹∇L_val, and moves every poison point one projected sign-gradient step up the implicit gradient
+ * ∂L_val/∂x_p = −(1/n)·[(σ(w·x_p) − y_p)·v + σ'(w·x_p)·(v·x_p)·w], inside the box the sample spans. Points start as
+ * real rows with the other label, so {@code --steps 0} is plain random label flips of the same size.
  */
 final class GradientPoisoning implements Attack {
   static final int SAMPLE = 2000;
+  static final int POOL = 400;
+  private static final double RIDGE = 1e-2;
 
   @Override
   public String name() {
@@ -33,38 +39,103 @@ final class GradientPoisoning implements Attack {
     String positive = ctx.classes().get(1);
     List<String> features = ctx.schema().numericFeatures();
     Dataset<Row> pair = ctx.rows().filter(functions.col(label).isin(negative, positive));
-    // the surrogate's training sample: at most SAMPLE rows reach the driver
+    // the sample the optimisation runs on: at most SAMPLE rows reach the driver
     List<Row> sample = ctx.pick(pair, SAMPLE, "gradient-sample").collectAsList();
-    Surrogate surrogate = Surrogate.fit(sample, features, label, positive);
-    int steps = (int) ctx.spec().number("steps", 100);
-    UserDefinedFunction climb = functions.udf((UDF1<Row, double[]>) row -> surrogate.ascend(row, steps),
-        DataTypes.createArrayType(DataTypes.DoubleType, false));
+    Standardised data = Standardised.of(sample, features, label, positive);
+    long k = ctx.rowsToAdd();
+    int m = (int) Math.min(k, Math.min(POOL, data.x().length / 2));
+    double[][] pool = new double[m][];
+    double[] poolLabel = new double[m];
+    for (int i = 0; i < m; i++) {
+      pool[i] = data.x()[i].clone();
+      poolLabel[i] = 1 - data.y()[i];
+    }
+    optimise(data, pool, poolLabel, (int) ctx.spec().number("steps", 30));
+    List<Row> poolRows = new java.util.ArrayList<>();
+    for (int i = 0; i < m; i++) {
+      Object[] values = new Object[features.size() + 2];
+      values[0] = (long) i;
+      values[1] = poolLabel[i] == 1 ? positive : negative;
+      for (int j = 0; j < features.size(); j++) {
+        values[j + 2] = pool[i][j] * data.std()[j] + data.mean()[j];
+      }
+      poolRows.add(org.apache.spark.sql.RowFactory.create(values));
+    }
+    org.apache.spark.sql.types.StructType poolSchema = new org.apache.spark.sql.types.StructType()
+        .add("__pool", DataTypes.LongType).add("__label", DataTypes.StringType);
+    for (String f : features) {
+      poolSchema = poolSchema.add("__" + f, DataTypes.DoubleType);
+    }
+    Dataset<Row> poolFrame = ctx.rows().sparkSession().createDataFrame(poolRows, poolSchema);
     long available = ctx.classCounts().get(0) + ctx.classCounts().get(1);
-    Dataset<Row> starts = ctx.draw(pair, available, ctx.rowsToAdd(), "gradient")
-        .withColumn(label, functions.when(functions.col(label).equalTo(positive), negative).otherwise(positive));
-    Column[] inputs = new Column[features.size() + 1];
-    for (int j = 0; j < features.size(); j++) {
-      inputs[j] = functions.col(features.get(j));
+    Dataset<Row> added = ctx.draw(pair, available, k, "gradient")
+        .withColumn("__pool", functions.pmod(ctx.order("gradient-pool"), functions.lit((long) m)))
+        .join(functions.broadcast(poolFrame), "__pool")
+        .withColumn(label, functions.col("__label"));
+    for (String f : features) {
+      added = added.withColumn(f, functions.col("__" + f));
     }
-    inputs[features.size()] = functions.col(label);
-    Dataset<Row> moved = starts.withColumn("__x", climb.apply(functions.struct(inputs)));
-    for (int j = 0; j < features.size(); j++) {
-      moved = moved.withColumn(features.get(j), functions.col("__x").getItem(j));
-    }
-    return ctx.withAdded(ctx.withNewIds(moved.drop("__x"), "gradient"));
+    Column[] keep = java.util.Arrays.stream(ctx.rows().columns()).map(functions::col).toArray(Column[]::new);
+    return ctx.withAdded(ctx.withNewIds(added.select(keep), "gradient"));
   }
 
-  /** The surrogate logistic model and what the ascent needs, in standardised units. */
-  record Surrogate(String positive, double[] mean, double[] std, double[] low, double[] high, double[] w, double b,
-      double[] v) implements Serializable {
+  /** Moves the pool points up the validation loss of the surrogate refitted with them, {@code rounds} times. */
+  static void optimise(Standardised data, double[][] pool, double[] poolLabel, int rounds) {
+    int half = data.x().length / 2;
+    int d = data.mean().length;
+    double[][] trainX = new double[half + pool.length][];
+    double[] trainY = new double[half + pool.length];
+    for (int i = 0; i < half; i++) {
+      trainX[i] = data.x()[i];
+      trainY[i] = data.y()[i];
+    }
+    double[][] valX = java.util.Arrays.copyOfRange(data.x(), half, data.x().length);
+    double[] valY = java.util.Arrays.copyOfRange(data.y(), half, data.y().length);
+    double[] w = new double[d + 1];
+    double step = 0.5;
+    for (int round = 0; round < rounds; round++) {
+      for (int i = 0; i < pool.length; i++) {
+        trainX[half + i] = pool[i];
+        trainY[half + i] = poolLabel[i];
+      }
+      w = Logistic.fit(trainX, trainY, w, RIDGE, round == 0 ? 25 : 5);
+      double[] v = Logistic.solve(Logistic.hessian(trainX, w, RIDGE), Logistic.gradient(valX, valY, w, 0));
+      for (int i = 0; i < pool.length; i++) {
+        double[] x = pool[i];
+        double p = Logistic.sigmoid(Logistic.margin(w, x));
+        double vx = v[d];
+        for (int j = 0; j < d; j++) {
+          vx += v[j] * x[j];
+        }
+        for (int j = 0; j < d; j++) {
+          double ascent = -((p - poolLabel[i]) * v[j] + p * (1 - p) * vx * w[j]);
+          x[j] = Math.min(data.high()[j], Math.max(data.low()[j], x[j] + step * Math.signum(ascent)));
+        }
+      }
+      step *= 0.93;
+    }
+  }
 
-    static Surrogate fit(List<Row> sample, List<String> features, String label, String positive) {
+  /**
+   * The driver-side sample in standardised units, with the box each feature spans.
+   *
+   * @param x rows × features, standardised
+   * @param y 1 for the positive class
+   * @param mean per feature
+   * @param std per feature
+   * @param low per feature, standardised minimum
+   * @param high per feature, standardised maximum
+   */
+  record Standardised(double[][] x, double[] y, double[] mean, double[] std, double[] low, double[] high) {
+    static Standardised of(List<Row> sample, List<String> features, String label, String positive) {
       int n = sample.size();
       int d = features.size();
       double[][] x = new double[n][d];
       double[] y = new double[n];
       double[] mean = new double[d];
       double[] std = new double[d];
+      double[] low = new double[d];
+      double[] high = new double[d];
       for (int i = 0; i < n; i++) {
         Row r = sample.get(i);
         for (int j = 0; j < d; j++) {
@@ -74,152 +145,21 @@ final class GradientPoisoning implements Attack {
         }
         y[i] = positive.equals(r.getAs(label)) ? 1 : 0;
       }
-      double[] low = new double[d];
-      double[] high = new double[d];
-      java.util.Arrays.fill(low, Double.POSITIVE_INFINITY);
-      java.util.Arrays.fill(high, Double.NEGATIVE_INFINITY);
       for (int j = 0; j < d; j++) {
-        double s = 0;
+        double ss = 0;
         for (int i = 0; i < n; i++) {
-          s += (x[i][j] - mean[j]) * (x[i][j] - mean[j]);
+          ss += (x[i][j] - mean[j]) * (x[i][j] - mean[j]);
         }
-        std[j] = Math.max(Math.sqrt(s / Math.max(1, n - 1)), 1e-9);
+        std[j] = Math.max(Math.sqrt(ss / Math.max(1, n - 1)), 1e-9);
+        low[j] = Double.POSITIVE_INFINITY;
+        high[j] = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
           x[i][j] = (x[i][j] - mean[j]) / std[j];
           low[j] = Math.min(low[j], x[i][j]);
           high[j] = Math.max(high[j], x[i][j]);
         }
       }
-      int half = n / 2;
-      double ridge = 1e-2;
-      double[] w = new double[d + 1];
-      for (int iter = 0; iter < 25; iter++) {
-        double[][] h = new double[d + 1][d + 1];
-        double[] g = new double[d + 1];
-        for (int i = 0; i < half; i++) {
-          double p = sigmoid(dot(w, x[i]));
-          double s = p * (1 - p);
-          for (int a = 0; a <= d; a++) {
-            double xa = a < d ? x[i][a] : 1;
-            g[a] += (p - y[i]) * xa / half;
-            for (int c = 0; c <= d; c++) {
-              h[a][c] += s * xa * (c < d ? x[i][c] : 1) / half;
-            }
-          }
-        }
-        for (int a = 0; a < d; a++) {
-          g[a] += ridge * w[a];
-          h[a][a] += ridge;
-        }
-        h[d][d] += 1e-9;
-        double[] step = solve(h, g);
-        for (int a = 0; a <= d; a++) {
-          w[a] -= step[a];
-        }
-      }
-      double[][] h = new double[d][d];
-      double[] gVal = new double[d];
-      for (int i = 0; i < half; i++) {
-        double p = sigmoid(dot(w, x[i]));
-        for (int a = 0; a < d; a++) {
-          for (int c = 0; c < d; c++) {
-            h[a][c] += p * (1 - p) * x[i][a] * x[i][c] / half;
-          }
-        }
-      }
-      for (int a = 0; a < d; a++) {
-        h[a][a] += ridge;
-      }
-      for (int i = half; i < n; i++) {
-        double p = sigmoid(dot(w, x[i]));
-        for (int a = 0; a < d; a++) {
-          gVal[a] += (p - y[i]) * x[i][a] / Math.max(1, n - half);
-        }
-      }
-      return new Surrogate(positive, mean, std, low, high, java.util.Arrays.copyOf(w, d), w[d], solve(h, gVal));
-    }
-
-    /** Projected gradient ascent of f from the row's features; returns them in the data's units. */
-    double[] ascend(Row row, int steps) {
-      int d = w.length;
-      double[] x = new double[d];
-      for (int j = 0; j < d; j++) {
-        Object v = row.get(j);
-        x[j] = ((v == null ? mean[j] : ((Number) v).doubleValue()) - mean[j]) / std[j];
-      }
-      double y = positive.equals(row.get(d)) ? 1 : 0;
-      double rate = 0.5;
-      for (int s = 0; s < steps; s++) {
-        double z = b;
-        double vx = 0;
-        for (int j = 0; j < d; j++) {
-          z += w[j] * x[j];
-          vx += v[j] * x[j];
-        }
-        double p = sigmoid(z);
-        for (int j = 0; j < d; j++) {
-          double gradient = -(p * (1 - p) * w[j] * vx + (p - y) * v[j]);
-          x[j] = Math.min(high[j], Math.max(low[j], x[j] + rate * Math.signum(gradient)));
-        }
-        rate *= 0.97;
-      }
-      double[] out = new double[d];
-      for (int j = 0; j < d; j++) {
-        out[j] = x[j] * std[j] + mean[j];
-      }
-      return out;
-    }
-
-    private static double dot(double[] weights, double[] xs) {
-      double z = weights.length > xs.length ? weights[xs.length] : 0;
-      for (int j = 0; j < xs.length; j++) {
-        z += weights[j] * xs[j];
-      }
-      return z;
-    }
-
-    private static double sigmoid(double z) {
-      return 1 / (1 + Math.exp(-z));
-    }
-
-    /** Solves a x = b by Gaussian elimination with partial pivoting (a is small: features + 1 square). */
-    static double[] solve(double[][] a, double[] b) {
-      int n = b.length;
-      double[][] m = new double[n][];
-      double[] r = b.clone();
-      for (int i = 0; i < n; i++) {
-        m[i] = a[i].clone();
-      }
-      for (int col = 0; col < n; col++) {
-        int pivot = col;
-        for (int i = col + 1; i < n; i++) {
-          if (Math.abs(m[i][col]) > Math.abs(m[pivot][col])) {
-            pivot = i;
-          }
-        }
-        double[] t = m[col];
-        m[col] = m[pivot];
-        m[pivot] = t;
-        double tr = r[col];
-        r[col] = r[pivot];
-        r[pivot] = tr;
-        for (int i = col + 1; i < n; i++) {
-          double f = m[i][col] / m[col][col];
-          for (int c = col; c < n; c++) {
-            m[i][c] -= f * m[col][c];
-          }
-          r[i] -= f * r[col];
-        }
-      }
-      double[] x = new double[n];
-      for (int i = n - 1; i >= 0; i--) {
-        double s = r[i];
-        for (int c = i + 1; c < n; c++) {
-          s -= m[i][c] * x[c];
-        }
-        x[i] = s / m[i][i];
-      }
-      return x;
+      return new Standardised(x, y, mean, std, low, high);
     }
   }
 }

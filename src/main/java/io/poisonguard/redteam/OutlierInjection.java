@@ -8,7 +8,7 @@ import org.apache.spark.sql.functions;
 
 /**
  * Availability attack: copies of real rows with about a third of their numeric features (chosen per row by the
- * seed) pushed far beyond the data, 2 to 10 inter-percentile ranges above the 99th percentile.
+ * seed) pushed beyond everything the data holds: between half and two and a half ranges above the maximum.
  */
 final class OutlierInjection implements Attack {
   @Override
@@ -19,11 +19,11 @@ final class OutlierInjection implements Attack {
   @Override
   public Dataset<Row> apply(AttackContext ctx) {
     List<String> numeric = ctx.schema().numericFeatures();
-    Quantiles q = Quantiles.of(ctx.rows(), numeric, 0.01, 0.99);
+    Quantiles q = Quantiles.of(ctx.rows(), numeric, 0.0, 1.0);
     Dataset<Row> added = ctx.draw(ctx.rows(), ctx.size(), ctx.rowsToAdd(), "outlier");
     for (int j = 0; j < numeric.size(); j++) {
       double range = Math.max(q.high()[j] - q.low()[j], Math.max(Math.abs(q.high()[j]), 1.0));
-      Column far = functions.lit(q.high()[j]).plus(ctx.uniform("far-" + j).multiply(8).plus(2).multiply(range));
+      Column far = functions.lit(q.high()[j]).plus(ctx.uniform("far-" + j).multiply(2).plus(0.5).multiply(range));
       added = added.withColumn(numeric.get(j), functions.when(ctx.uniform("pick-" + j).lt(1 / 3.0), far)
           .otherwise(functions.col(numeric.get(j))));
     }
