@@ -32,25 +32,47 @@ public final class DetectionEvaluator {
     curves.unpersist();
     double[] cleanQuantiles = pairs.filter(functions.not(functions.col("t"))).stat()
         .approxQuantile("s", new double[] {0.95, 0.99}, 1e-4);
+    Column clean = functions.not(functions.col("t"));
     Row counts = pairs.agg(
         countIf(functions.col("t")),
-        countIf(functions.col("t").and(functions.col("s").gt(cleanQuantiles[1]))),
-        countIf(functions.col("t").and(functions.col("s").gt(cleanQuantiles[0]))),
         countIf(functions.col("t").and(functions.col("f"))),
-        countIf(functions.not(functions.col("t")).and(functions.col("f"))),
-        countIf(functions.not(functions.col("t")))).head();
+        countIf(clean.and(functions.col("f"))),
+        countIf(clean),
+        countIf(functions.col("t").and(functions.col("s").gt(cleanQuantiles[1]))),
+        countIf(functions.col("t").and(functions.col("s").equalTo(cleanQuantiles[1]))),
+        countIf(clean.and(functions.col("s").gt(cleanQuantiles[1]))),
+        countIf(clean.and(functions.col("s").equalTo(cleanQuantiles[1]))),
+        countIf(functions.col("t").and(functions.col("s").gt(cleanQuantiles[0]))),
+        countIf(functions.col("t").and(functions.col("s").equalTo(cleanQuantiles[0]))),
+        countIf(clean.and(functions.col("s").gt(cleanQuantiles[0]))),
+        countIf(clean.and(functions.col("s").equalTo(cleanQuantiles[0])))).head();
     double positives = counts.getLong(0);
-    double truePositives = counts.getLong(3);
-    double falsePositives = counts.getLong(4);
-    double negatives = counts.getLong(5);
+    double truePositives = counts.getLong(1);
+    double falsePositives = counts.getLong(2);
+    double negatives = counts.getLong(3);
     double precision = flaggedCol == null || truePositives + falsePositives == 0 ? Double.NaN
         : truePositives / (truePositives + falsePositives);
     double recall = flaggedCol == null || positives == 0 ? Double.NaN : truePositives / positives;
     double f1 = Double.isNaN(precision) || Double.isNaN(recall) || precision + recall == 0 ? Double.NaN
         : 2 * precision * recall / (precision + recall);
-    return new DetectionMetrics(rocAuc, prAuc, positives == 0 ? Double.NaN : counts.getLong(1) / positives,
-        positives == 0 ? Double.NaN : counts.getLong(2) / positives, precision, recall, f1,
+    return new DetectionMetrics(rocAuc, prAuc, recallAt(0.01, counts, 4, positives, negatives),
+        recallAt(0.05, counts, 8, positives, negatives), precision, recall, f1,
         flaggedCol == null || negatives == 0 ? Double.NaN : falsePositives / negatives);
+  }
+
+  /**
+   * Recall where the ROC curve crosses the false-positive rate {@code fpr}: rows above the threshold count, and
+   * of the rows tied at it the share that keeps the clean rows' rate at {@code fpr} (ties broken at random, in
+   * expectation) — a saturated score that ties many rows at its maximum gets no credit it has not earned.
+   */
+  private static double recallAt(double fpr, Row counts, int offset, double positives, double negatives) {
+    if (positives == 0 || negatives == 0) {
+      return Double.NaN;
+    }
+    double budget = fpr * negatives - counts.getLong(offset + 2);
+    long cleanTied = counts.getLong(offset + 3);
+    double tiedShare = cleanTied == 0 ? 0 : Math.max(0, Math.min(1, budget / cleanTied));
+    return (counts.getLong(offset) + tiedShare * counts.getLong(offset + 1)) / positives;
   }
 
   private static Column countIf(Column condition) {

@@ -66,4 +66,15 @@ class DetectionEvaluatorTest {
     assertEquals(0.5, m.recallAt5Fpr(), 1e-12);
     assertTrue(m.rocAuc() > 0.5 && m.rocAuc() < 1);
   }
+
+  @Test
+  void tiesAtTheThresholdCountOnlyAsFarAsTheFalsePositiveBudgetAllows(SparkSession spark) {
+    // 100 of 900 clean rows and every poisoned row share the top score: at 1% FPR only 9 of those 100 clean
+    // rows fit the budget, so only 9% of the tied poisoned rows may be counted
+    DetectionMetrics m = DetectionEvaluator.evaluate(rows(spark, i -> 1000).withColumn("s",
+        org.apache.spark.sql.functions.least(org.apache.spark.sql.functions.col("s"),
+            org.apache.spark.sql.functions.lit(800.0))), "s", null, "t");
+    assertEquals(0.09, m.recallAt1Fpr(), 1e-9);
+    assertEquals(0.45, m.recallAt5Fpr(), 1e-9);
+  }
 }

@@ -1,0 +1,212 @@
+package io.poisonguard.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.poisonguard.cli.Main;
+import io.poisonguard.config.InputConfig;
+import io.poisonguard.ingest.IngestedBatch;
+import io.poisonguard.ingest.Ingestor;
+import io.poisonguard.redteam.Attacks;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SingleCsvWriter;
+import io.poisonguard.spark.SparkSessions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * Detection benchmark driver (bench/detection runs it): every dataset × attack through the real commands —
+ * {@code redteam}, {@code scan}, {@code evaluate --train-test} — on a fixed seed, and one table of the results in
+ * {@code bench/results/detection.md} and {@code .json}. Each dataset is split 80/20 by a hash of the row id: the
+ * attack poisons the 80%, the clean 20% is the test set of the accuracy triple. Large sets are sampled (said in
+ * the table).
+ */
+public final class DetectionBench {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final long SEED = 7;
+
+  /** A dataset of the benchmark: file, label, and how many rows to keep at most. */
+  record DataSet(String name, String path, String label, long maxRows) {}
+
+  /** An attack of the benchmark with its rate. */
+  record AttackRun(String attack, double rate) {}
+
+  static final List<DataSet> DATASETS = List.of(
+      new DataSet("spambase", "data/spambase.csv", "type", Long.MAX_VALUE),
+      new DataSet("shuttle", "data/shuttle.csv", "Class", 8000),
+      new DataSet("letter", "data/letter.csv", "lettr", 8000),
+      new DataSet("breast_cancer", "data/breast_cancer.csv", "diagnosis", Long.MAX_VALUE),
+      new DataSet("digits", "data/digits.csv", "digit", Long.MAX_VALUE));
+
+  static final List<AttackRun> ATTACKS = List.of(
+      new AttackRun("label-flip", 0.1), new AttackRun("label-flip-targeted", 0.05), new AttackRun("backdoor", 0.05),
+      new AttackRun("clean-label", 0.03), new AttackRun("gradient", 0.05), new AttackRun("outlier", 0.05),
+      new AttackRun("flood", 0.05), new AttackRun("source", 0.3));
+
+  private DetectionBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Path work = Files.createTempDirectory("pg-detection-bench");
+    SparkSession spark = SparkSessions.create("detection-bench", null, Map.of());
+    List<String> onlyDatasets = args.length > 0 && !args[0].isBlank() ? List.of(args[0].split(",")) : null;
+    List<String> onlyAttacks = args.length > 1 && !args[1].isBlank() ? List.of(args[1].split(",")) : null;
+    long started = System.nanoTime();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (DataSet ds : DATASETS) {
+      if (onlyDatasets != null && !onlyDatasets.contains(ds.name())) {
+        continue;
+      }
+      Path split = work.resolve(ds.name());
+      long[] sizes = split(spark, ds, split);
+      for (AttackRun a : ATTACKS) {
+        if (onlyAttacks != null && !onlyAttacks.contains(a.attack())) {
+          continue;
+        }
+        long t0 = System.nanoTime();
+        Map<String, Object> row = runOne(ds, a, split, work.resolve(ds.name() + "-" + a.attack()));
+        row.put("train_rows", sizes[0]);
+        row.put("test_rows", sizes[1]);
+        row.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
+        rows.add(row);
+        System.out.printf(Locale.ROOT, "%s / %s done in %.0f s%n", ds.name(), a.attack(), (Double) row.get("seconds"));
+      }
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("commit", args.length > 2 ? args[2] : "unknown");
+    result.put("date", java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
+    result.put("seed", SEED);
+    result.put("minutes", Math.round((System.nanoTime() - started) / 6e9) / 10.0);
+    result.put("rows", rows);
+    Path out = Path.of("bench/results");
+    Files.createDirectories(out);
+    JSON.writeValue(out.resolve("detection.json").toFile(), result);
+    Files.writeString(out.resolve("detection.md"), markdown(result));
+    System.out.print(Files.readString(out.resolve("detection.md")));
+    System.exit(0);
+  }
+
+  /** Writes the 80% to attack and the clean 20% test set as CSV; returns their sizes. */
+  private static long[] split(SparkSession spark, DataSet ds, Path dir) throws Exception {
+    IngestedBatch batch = new Ingestor(spark).read(new InputConfig(ds.path(), "csv", ds.label(), null, null, null,
+        null, null, null), "bench");
+    try {
+      Column bucket = functions.pmod(functions.xxhash64(functions.col(Columns.ID), functions.lit(SEED)),
+          functions.lit(1000L));
+      long total = batch.accepted().count();
+      double keep = Math.min(1.0, ds.maxRows() / (double) total);
+      Column[] userColumns = java.util.Arrays.stream(batch.accepted().columns())
+          .filter(c -> !c.startsWith(Columns.PREFIX)).map(functions::col).toArray(Column[]::new);
+      Dataset<Row> kept = batch.accepted().filter(bucket.lt(Math.round(1000 * keep)));
+      Column inTest = functions.pmod(functions.xxhash64(functions.col(Columns.ID), functions.lit(SEED + 1)),
+          functions.lit(5L)).equalTo(0);
+      Dataset<Row> train = kept.filter(functions.not(inTest)).select(userColumns);
+      Dataset<Row> test = kept.filter(inTest).select(userColumns);
+      SingleCsvWriter.write(train, dir.resolve("train.csv").toString());
+      SingleCsvWriter.write(test, dir.resolve("test.csv").toString());
+      return new long[] {train.count(), test.count()};
+    } finally {
+      batch.release();
+    }
+  }
+
+  private static Map<String, Object> runOne(DataSet ds, AttackRun a, Path split, Path out) throws Exception {
+    Path rt = out.resolve("rt");
+    call("redteam", "--input", split.resolve("train.csv").toString(), "--label", ds.label(), "--attack",
+        a.attack(), "--rate", Double.toString(a.rate()), "--seed", Long.toString(SEED), "--out", rt.toString());
+    List<String> scan = new ArrayList<>(List.of("scan", "--input", rt.resolve("data.csv").toString(), "--label",
+        ds.label(), "--id", "id", "--out", out.resolve("scan").toString(), "--seed", Long.toString(SEED)));
+    if (a.attack().equals("source")) {
+      scan.addAll(List.of("--source", "source"));
+    }
+    call(scan.toArray(String[]::new));
+    Path json = out.resolve("evaluate.json");
+    call("evaluate", "--scores", out.resolve("scan/scores.csv").toString(), "--truth",
+        rt.resolve("truth.csv").toString(), "--json", json.toString(), "--train-test",
+        split.resolve("test.csv").toString(), "--data", rt.resolve("data.csv").toString(), "--label", ds.label(),
+        "--seed", Long.toString(SEED));
+    JsonNode e = JSON.readTree(json.toFile());
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("dataset", ds.name());
+    row.put("attack", a.attack());
+    row.put("rate", a.rate());
+    row.put("rows", e.get("rows").asLong());
+    row.put("poisoned", e.get("poisoned").asLong());
+    row.put("sampled", ds.maxRows() != Long.MAX_VALUE);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = e.get("metrics").fields(); it.hasNext();) {
+      Map.Entry<String, JsonNode> m = it.next();
+      metrics.put(m.getKey(), JSON.convertValue(m.getValue(), Map.class));
+    }
+    row.put("metrics", metrics);
+    row.put("accuracy", JSON.convertValue(e.get("accuracy"), Map.class));
+    return row;
+  }
+
+  private static void call(String... argv) {
+    int code = Main.run(argv, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), System.err);
+    if (code != 0) {
+      throw new IllegalStateException("exit " + code + ": " + String.join(" ", argv));
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String markdown(Map<String, Object> result) {
+    List<Map<String, Object>> rows = (List<Map<String, Object>>) result.get("rows");
+    List<String> detectors = new ArrayList<>();
+    for (Map<String, Object> r : rows) {
+      for (String d : ((Map<String, Object>) r.get("metrics")).keySet()) {
+        if (!d.equals("ensemble") && !detectors.contains(d)) {
+          detectors.add(d);
+        }
+      }
+    }
+    StringBuilder md = new StringBuilder("# Detection benchmark\n\n");
+    md.append(String.format(Locale.ROOT, "Commit %s, %s, seed %s, %s minutes on this machine. Produced by "
+        + "`bench/detection`.%n%n", result.get("commit"), result.get("date"), result.get("seed"),
+        result.get("minutes")));
+    md.append("Each cell is ROC-AUC / recall at 1% false-positive rate of the score against the red team's ground "
+        + "truth. *ensemble* is `_pg_poison_score`; its *FPR* column is the measured false-positive rate of "
+        + "`_pg_flagged` (target 1%) on clean rows, *recall* its recall. Accuracy: test accuracy of a logistic "
+        + "model trained on the truly clean rows / all poisoned data / the rows the guard kept. "
+        + "Shuttle and Letter are sampled to 8000 rows (marked *); every set is split 80/20, the 20% being "
+        + "the clean test set. Rates: share of output rows poisoned (source: flipped share of the bad feed).\n\n");
+    md.append("| dataset | attack | rate | ensemble | FPR | recall |");
+    detectors.forEach(d -> md.append(' ').append(d).append(" |"));
+    md.append(" accuracy clean / poisoned / guarded |\n|---|---|---:|---:|---:|---:|");
+    detectors.forEach(d -> md.append("---:|"));
+    md.append("---|\n");
+    for (Map<String, Object> r : rows) {
+      Map<String, Map<String, Object>> m = (Map<String, Map<String, Object>>) r.get("metrics");
+      Map<String, Object> acc = (Map<String, Object>) r.get("accuracy");
+      md.append(String.format(Locale.ROOT, "| %s%s | %s | %s | %s | %s | %s |", r.get("dataset"),
+          Boolean.TRUE.equals(r.get("sampled")) ? "*" : "", r.get("attack"), r.get("rate"), cell(m.get("ensemble")),
+          num(m.get("ensemble").get("fpr")), num(m.get("ensemble").get("recall"))));
+      for (String d : detectors) {
+        md.append(' ').append(m.containsKey(d) ? cell(m.get(d)) : "–").append(" |");
+      }
+      md.append(String.format(Locale.ROOT, " %s / %s / %s |%n", num(acc.get("clean_only")),
+          num(acc.get("all_poisoned")), num(acc.get("guard_kept"))));
+    }
+    return md.toString();
+  }
+
+  private static String cell(Map<String, Object> m) {
+    return num(m.get("roc_auc")) + " / " + num(m.get("recall_at_1pct_fpr"));
+  }
+
+  private static String num(Object v) {
+    return v instanceof Number n && !Double.isNaN(n.doubleValue())
+        ? String.format(Locale.ROOT, "%.3f", n.doubleValue()) : "–";
+  }
+}
