@@ -55,9 +55,17 @@ public final class SparkSessions {
 
   /**
    * Gets or creates the session. The master comes from {@code master} when given, else from
-   * {@code spark.master} in the environment (spark-submit), else {@code local[*]}.
+   * {@code spark.master} in the environment (spark-submit), else {@code local[*]}. When a session already runs,
+   * it is returned with only {@code overrides} applied (runtime settings).
    */
   public static SparkSession create(String appName, String master, Map<String, String> overrides) {
+    SparkSession existing = SparkSession.getDefaultSession().getOrElse(() -> null);
+    if (existing != null) {
+      // an embedding application (a notebook, a benchmark, a test) owns its session's settings: apply only the
+      // caller's explicit overrides, never the defaults over what it chose
+      overrides.forEach((k, v) -> existing.conf().set(k, v));
+      return existing;
+    }
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
     Map<String, String> conf = defaults();
     conf.putAll(fileDefaults());
