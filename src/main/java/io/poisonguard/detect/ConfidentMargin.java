@@ -8,12 +8,15 @@ import java.util.Locale;
  * a row's held-out class probabilities p (model probabilities, or neighbour shares) and per-class thresholds
  * t_c = the mean self-confidence of rows labelled c, the row's score is
  *
- * <pre>  score = max_{j ≠ y} (p_j − t_j) + (t_y − p_y)</pre>
+ * <pre>  score = max_{j ≠ y} (logit p_j − logit t_j) + (logit t_y − logit p_y)</pre>
  *
  * how far the strongest other class rises above its own typical confidence plus how far the given class
- * falls below its own. It is increasing in every p_j (j ≠ y) and decreasing in p_y, lies in [−2, 2], and is
- * positive roughly where confident learning would count the row as a label issue. The thresholds make a
- * class the model is generally unsure about (a hard or small class) no more suspect than an easy one.
+ * falls below its own, in log-odds. It is increasing in every p_j (j ≠ y), decreasing in p_y, and positive
+ * roughly where confident learning would count the row as a label issue. The thresholds make a class the
+ * model is generally unsure about (a hard or small class) no more suspect than an easy one. Log-odds and
+ * not plain differences: a probability margin saturates near 1, so a model that is 99.9% sure the label is
+ * wrong would look like one that is 90% sure, and the calibrated tail could not tell them apart.
+ * Probabilities are clipped to [1e-9, 1 − 1e-9], so the score stays within about ±83.
  *
  * @param thresholds t_c per class index
  * @param classNames names for the evidence, by class index
@@ -28,8 +31,8 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
     int best = -1;
     double bestMargin = Double.NEGATIVE_INFINITY;
     for (int j = 0; j < p.length; j++) {
-      if (j != y && p[j] - thresholds[j] > bestMargin) {
-        bestMargin = p[j] - thresholds[j];
+      if (j != y && logit(p[j]) - logit(thresholds[j]) > bestMargin) {
+        bestMargin = logit(p[j]) - logit(thresholds[j]);
         best = j;
       }
     }
@@ -43,8 +46,13 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
         predicted = j;
       }
     }
-    return new DetectorModel.Score(bestMargin + thresholds[y] - p[y], String.format(Locale.ROOT,
+    return new DetectorModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), String.format(Locale.ROOT,
         "given=%s,predicted=%s,p=%.2f", name(y), name(predicted), p[predicted]));
+  }
+
+  private static double logit(double p) {
+    double q = Math.min(Math.max(p, 1e-9), 1 - 1e-9);
+    return Math.log(q / (1 - q));
   }
 
   private String name(int c) {

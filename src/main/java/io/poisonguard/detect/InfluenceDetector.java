@@ -28,8 +28,13 @@ import org.apache.spark.storage.StorageLevel;
  * enough here: the model is fitted on the trusted data itself, so ∇L at θ is only the ridge's pull (−λθ)
  * and the first-order term is near zero for every row. The second term, half the squared gradient in the
  * H⁻¹ metric (the Cook's-distance form), is what a mislabelled or far-off row costs the trusted fit; it is
- * also what leave-one-out retraining measures for a fit row (the others' loss with and without it). Score
- * unbounded above. Evidence: {@code influence=…,self=…} with self = the leverage p(1−p)·xᵀH⁻¹x.
+ * also what leave-one-out retraining measures for a fit row (the others' loss with and without it).
+ *
+ * <p>The raw score is {@code ln(influence)}, floored at 1e-12 (rows that help the trusted fit carry no
+ * evidence): a well-fitted row's influence is exponentially small in its margin, so on the raw scale the bulk
+ * of a batch is flat and calibration on that bulk would call every misfit row extreme (measured: 9.5% of
+ * clean spambase flagged in batch mode); on the log scale the bulk spreads like a margin. Evidence:
+ * {@code influence=…,self=…} with the raw influence and self = the leverage p(1−p)·xᵀH⁻¹x.
  *
  * <p>Cost: about ten passes over the fit data at {@code classModels × (d+1)²} per row; transform costs
  * {@code classModels × (d+1)²} per row (one triangular solve). Rows of unknown class score NaN.
@@ -60,7 +65,8 @@ public final class InfluenceDetector extends DetectorEstimator<InfluenceModel> {
 
   @Override
   public boolean unboundedScore() {
-    return true;
+    // The score is already a logarithm (see the class comment).
+    return false;
   }
 
   @Override

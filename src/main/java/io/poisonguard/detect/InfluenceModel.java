@@ -19,6 +19,9 @@ public final class InfluenceModel extends DetectorModel<InfluenceModel> {
   public record State(int classes, double[][] weights, double[][] hessianFactor, double[][] direction)
       implements Serializable {}
 
+  /** Influence below this (or negative: the row helps the trusted fit) is no evidence; keeps the log finite. */
+  private static final double FLOOR = 1e-12;
+
   private final State state;
 
   InfluenceModel(String uid, State state) {
@@ -33,7 +36,8 @@ public final class InfluenceModel extends DetectorModel<InfluenceModel> {
 
   @Override
   public boolean unboundedScore() {
-    return true;
+    // The score is already a logarithm; calibrating log1p of it would compress its tail twice.
+    return false;
   }
 
   @Override
@@ -61,7 +65,8 @@ public final class InfluenceModel extends DetectorModel<InfluenceModel> {
         influence += -r * LogisticFits.dot(s.direction()[m], x) + 0.5 * r * r * quadratic;
         self += p * (1 - p) * quadratic;
       }
-      return new Score(influence, String.format(Locale.ROOT, "influence=%.3g,self=%.3f", influence, self));
+      return new Score(Math.log(Math.max(influence, FLOOR)),
+          String.format(Locale.ROOT, "influence=%.6g,self=%.3f", influence, self));
     };
   }
 

@@ -51,7 +51,7 @@ public final class KnnLabelModel extends DetectorModel<KnnLabelModel> {
   }
 
   /**
-   * Class shares among the k nearest pool rows of {@code x}, skipping pool rows whose hash is {@code self};
+   * Laplace-smoothed class shares, (count + 1) / (k + classes), among the k nearest pool rows of {@code x}, skipping pool rows whose hash is {@code self};
    * ties in distance go to the earlier pool row, so results do not depend on the scan.
    */
   static double[] shares(State s, double[] x, long self) {
@@ -82,17 +82,18 @@ public final class KnnLabelModel extends DetectorModel<KnnLabelModel> {
         at[pos] = j;
       }
     }
+    // Laplace-smoothed shares: with k votes a unanimous count is not certainty (and keeps log-odds finite).
     double[] share = new double[s.classes()];
-    int found = 0;
+    Arrays.fill(share, 1);
+    double total = s.classes();
     for (int a : at) {
       if (a >= 0) {
-        found++;
+        share[s.labels()[a]]++;
+        total++;
       }
     }
-    for (int a : at) {
-      if (a >= 0) {
-        share[s.labels()[a]] += 1.0 / found;
-      }
+    for (int c = 0; c < share.length; c++) {
+      share[c] /= total;
     }
     return share;
   }

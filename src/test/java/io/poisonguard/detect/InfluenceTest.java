@@ -50,7 +50,7 @@ class InfluenceTest {
         List.of("remove", "free", "charExclamation", "capitalAve"), List.of())).fit(small);
     Dataset<Row> prepared = preparer.transform(small).cache();
     InfluenceModel model = new InfluenceDetector().setRidge(RIDGE).fit(prepared);
-    List<Row> rows = model.transform(prepared).select(col(Columns.FEATURES), col(Columns.LABEL_INDEX), col(SCORE))
+    List<Row> rows = model.transform(prepared).select(col(Columns.FEATURES), col(Columns.LABEL_INDEX), col(EVIDENCE))
         .collectAsList();
     prepared.unpersist();
     int n = rows.size();
@@ -61,7 +61,9 @@ class InfluenceTest {
     for (int i = 0; i < n; i++) {
       x[i] = LogisticFits.design((Vector) rows.get(i).get(0));
       y[i] = rows.get(i).getDouble(1);
-      predicted[i] = rows.get(i).getDouble(2);
+      // The score is ln(influence); the evidence carries the signed predicted change itself.
+      String evidence = rows.get(i).getString(2);
+      predicted[i] = Double.parseDouble(evidence.substring("influence=".length(), evidence.indexOf(',')));
     }
     // The penalty of the full fit (per-row ridge times its rows), held fixed when a row is left out.
     double lambda = RIDGE * n;
