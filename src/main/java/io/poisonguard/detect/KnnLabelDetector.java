@@ -27,7 +27,7 @@ import org.apache.spark.sql.Row;
  * for itself (a copy with a different label stays a neighbour at distance 0: a conflict). The neighbour
  * shares per class go through {@link ConfidentMargin} with thresholds t_c = the mean own-class share of the
  * pool rows of class c (each against the rest of the pool, computed on the driver at fit). Evidence:
- * {@code given=spam,predicted=nonspam,p=0.90} (p = the predicted class's share of the k neighbours).
+ * {@code given=spam,predicted=nonspam,p=0.83} (p = the predicted class's Laplace-smoothed share of the k neighbours).
  *
  * <p>Cost: fit reads the data twice (count, sample) and spends {@code maxRows² × d} on the driver for the
  * thresholds; transform costs {@code maxRows × d} per row: at 1M rows, 5000 × 57 that is ~3·10¹¹ multiply-adds

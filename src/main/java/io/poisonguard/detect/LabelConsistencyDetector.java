@@ -42,7 +42,7 @@ import scala.Tuple2;
  * by the model of its own fold, which excluded it; any other row by the average of all fold models, each of
  * which is held out for it anyway. A filter false positive (≤ 1% at the capped size, more beyond ~7M fit
  * rows) therefore only swaps the average for one held-out model: it never lets a row score itself. The score
- * is {@link ConfidentMargin}'s threshold-relative margin in [−2, 2]; evidence
+ * is {@link ConfidentMargin}'s threshold-relative log-odds margin; evidence
  * {@code given=spam,predicted=nonspam,p=0.97}. Rows of unknown class score NaN (no evidence).
  *
  * <p>The model is linear on log-compressed features; a tree ensemble is not part of it (the kNN detector
