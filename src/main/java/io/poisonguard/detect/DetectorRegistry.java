@@ -21,7 +21,9 @@ import org.apache.spark.ml.param.Param;
  * <p>Settings keys are snake_case forms of the Estimator's own Params, minus the column wiring
  * ({@code featuresCol}, {@code labelCol}, {@code scoreCol}, {@code evidenceCol}), plus {@code enabled}
  * (boolean, default true). Known today: {@code robust_z}: {@code enabled, min_class_count, tail_level};
- * {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}. Values are checked against the
+ * {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}:
+ * {@code enabled, num_folds, ridge, seed}; {@code knn_label}: {@code enabled, num_neighbors, max_rows, seed};
+ * {@code influence}: {@code enabled, ridge}. Values are checked against the
  * Param's type and its validator; {@code seed}, when not given, comes from the pipeline's seed.
  */
 public final class DetectorRegistry {
@@ -34,6 +36,9 @@ public final class DetectorRegistry {
   static {
     DETECTORS.put(RobustZDetector.CODE, RobustZDetector::new);
     DETECTORS.put(IsolationForestDetector.CODE, IsolationForestDetector::new);
+    DETECTORS.put(LabelConsistencyDetector.CODE, LabelConsistencyDetector::new);
+    DETECTORS.put(KnnLabelDetector.CODE, KnnLabelDetector::new);
+    DETECTORS.put(InfluenceDetector.CODE, InfluenceDetector::new);
   }
 
   private static final Set<String> WIRING = Set.of("featuresCol", "labelCol", "scoreCol", "evidenceCol");

@@ -17,6 +17,7 @@ import java.util.Map;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.attribute.NumericAttribute;
 import org.apache.spark.ml.functions;
 import org.apache.spark.ml.linalg.SQLDataTypes;
@@ -161,7 +162,11 @@ public final class FeaturePreparerModel extends Model<FeaturePreparerModel> impl
     String out = getOrDefault(outputCol);
     Column vector = functions.array_to_vector(array(parts.toArray(new Column[0])))
         .as(out, new AttributeGroup(out, attributes).toMetadata());
-    return dataset.toDF().withColumn(out, vector).withColumn(getOrDefault(labelIndexCol), labelIndex(dataset));
+    // The class names ride along as the index column's nominal attribute, so detectors can name classes.
+    String index = getOrDefault(labelIndexCol);
+    Column classes = labelIndex(dataset)
+        .as(index, NominalAttribute.defaultAttr().withName(index).withValues(state.labels()).toMetadata());
+    return dataset.toDF().withColumn(out, vector).withColumn(index, classes);
   }
 
   /** Index of the row's label; NaN for null, unseen, or when the batch has no label column. */

@@ -1,0 +1,243 @@
+package io.poisonguard.detect;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.not;
+
+import io.poisonguard.config.ConfigException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.sketch.BloomFilter;
+import org.apache.spark.util.sketch.IncompatibleMergeException;
+import scala.Tuple2;
+
+/**
+ * Label consistency by confident learning: does a model that never saw the row agree with its label?
+ *
+ * <p>Fit: every fit row with a known class falls into one of {@code numFolds} folds by a seeded hash of its
+ * prepared features and label ({@link LogisticFits#rowHash}), so the assignment is deterministic and
+ * independent of partitioning; exact duplicates share a fold and cannot vouch for each other. One ridge
+ * logistic model per fold is fitted on the other folds, all folds together in one Spark job per Newton
+ * iteration ({@link LogisticFits}). A final pass computes each fit row's out-of-fold self-confidence, giving
+ * the per-class thresholds t_c (mean self-confidence of rows labelled c), and a Bloom filter of the fit rows'
+ * hashes.
+ *
+ * <p>Transform: a row the filter knows (a fit row: batch mode, where the batch is its own fit data) is scored
+ * by the model of its own fold, which excluded it; any other row by the average of all fold models, each of
+ * which is held out for it anyway. A filter false positive (≤ 1% at the capped size, more beyond ~7M fit
+ * rows) therefore only swaps the average for one held-out model: it never lets a row score itself. The score
+ * is {@link ConfidentMargin}'s threshold-relative log-odds margin; evidence
+ * {@code given=spam,predicted=nonspam,p=0.97}. Rows of unknown class score NaN (no evidence).
+ *
+ * <p>The model is linear on log-compressed features; a tree ensemble is not part of it (the kNN detector
+ * supplies the non-linear view). Cost: about ten passes over the fit data, each
+ * {@code numFolds × (d+1)²} per row; transform is {@code numFolds × d} per row. Driver and per-task
+ * memory: {@code numFolds × classModels × (d+1)²} doubles plus a Bloom filter of at most 1 MiB.
+ */
+public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsistencyModel> {
+  /** Reason code and registry name. */
+  public static final String CODE = "label_consistency";
+  /** Bloom filter size cap in bits (1 MiB), so driver memory does not grow with the fit data. */
+  private static final long MAX_FILTER_BITS = 8L << 20;
+
+  private final IntParam numFolds;
+  private final DoubleParam ridge;
+  private final LongParam seed;
+
+  /** A detector with a generated uid. */
+  public LabelConsistencyDetector() {
+    this(Identifiable.randomUID("pgLabelConsistency"));
+  }
+
+  /** A detector with the given uid (used by copy and load). */
+  public LabelConsistencyDetector(String uid) {
+    super(uid);
+    numFolds = new IntParam(this, "numFolds", "folds of the out-of-fold models (at least 2)",
+        ParamValidators.gtEq(2));
+    ridge = new DoubleParam(this, "ridge", "per-row L2 penalty of the logistic models (> 0)",
+        ParamValidators.gt(0));
+    seed = new LongParam(this, "seed", "seed of the fold assignment");
+    setDefault(numFolds, 5);
+    setDefault(ridge, 1e-3);
+    setDefault(seed, 42L);
+  }
+
+  @Override
+  public String reasonCode() {
+    return CODE;
+  }
+
+  @Override
+  public boolean unboundedScore() {
+    return false;
+  }
+
+  @Override
+  public boolean usesLabel() {
+    return true;
+  }
+
+  public IntParam numFolds() {
+    return numFolds;
+  }
+
+  public DoubleParam ridge() {
+    return ridge;
+  }
+
+  public LongParam seed() {
+    return seed;
+  }
+
+  public int getNumFolds() {
+    return (Integer) getOrDefault(numFolds);
+  }
+
+  public double getRidge() {
+    return (Double) getOrDefault(ridge);
+  }
+
+  public long getSeed() {
+    return (Long) getOrDefault(seed);
+  }
+
+  public LabelConsistencyDetector setNumFolds(int value) {
+    set(numFolds, value);
+    return this;
+  }
+
+  public LabelConsistencyDetector setRidge(double value) {
+    set(ridge, value);
+    return this;
+  }
+
+  public LabelConsistencyDetector setSeed(long value) {
+    set(seed, value);
+    return this;
+  }
+
+  @Override
+  protected LabelConsistencyModel fitStatistics(Dataset<?> dataset) {
+    int folds = getNumFolds();
+    long seedValue = getSeed();
+    Dataset<Row> labelled = labelledRows(dataset, getFeaturesCol(), getLabelCol());
+    String[] names = LogisticFits.classNames(dataset, getLabelCol());
+    int classes = classCount(labelled, names, CODE);
+    JavaRDD<Tuple2<Long, LogisticFits.Example>> rows = labelled.toJavaRDD().map(r -> {
+      Vector v = r.getAs(0);
+      double label = r.getDouble(1);
+      long hash = LogisticFits.rowHash(v, label, seedValue);
+      return new Tuple2<>(hash, new LogisticFits.Example(LogisticFits.design(v), (int) label,
+          (int) Math.floorMod(hash, (long) folds)));
+    }).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      int dim = rows.first()._2().x().length;
+      LogisticFits.Fit fit = LogisticFits.fit(rows.map(Tuple2::_2), folds, classes, dim, getRidge());
+      // Every fit row is in the fit set of all folds but its own.
+      long total = 0;
+      for (long r : fit.rows()) {
+        total += r;
+      }
+      long n = total / (folds - 1);
+      long bits = Math.min(BloomFilter.optimalNumOfBits(Math.max(n, 1), 0.01), MAX_FILTER_BITS);
+      double[][][] weights = fit.weights();
+      OutOfFold zero = new OutOfFold(classes, BloomFilter.create(Math.max(n, 1), bits));
+      OutOfFold oof = rows.treeAggregate(zero, (acc, row) -> {
+        LogisticFits.Example ex = row._2();
+        double[] p = LogisticFits.probabilities(weights[ex.exclude()], ex.x(), classes);
+        acc.sum[ex.label()] += p[ex.label()];
+        acc.count[ex.label()]++;
+        acc.seen.putLong(row._1());
+        return acc;
+      }, OutOfFold::merge, 2);
+      return new LabelConsistencyModel(uid(), new LabelConsistencyModel.State(folds, seedValue, classes, weights,
+          ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen)));
+    } finally {
+      rows.unpersist(false);
+    }
+  }
+
+  /** Feature vector and class index of the rows whose class is known. */
+  static Dataset<Row> labelledRows(Dataset<?> dataset, String featuresCol, String labelCol) {
+    Dataset<Row> rows = dataset.toDF().select(col(featuresCol), col(labelCol).cast("double"));
+    return rows.where(col(labelCol).isNotNull().and(not(isnan(col(labelCol)))));
+  }
+
+  /**
+   * Number of classes: from the class names the preparer attached, else one small aggregation.
+   *
+   * @throws ConfigException when no row has a known class
+   */
+  static int classCount(Dataset<Row> labelled, String[] names, String code) {
+    if (names != null && names.length > 0) {
+      return names.length;
+    }
+    Row top = labelled.agg(max(col(labelled.columns()[1]))).first();
+    if (top.isNullAt(0)) {
+      throw new ConfigException(code + ": no fit row has a known class; nothing to fit on");
+    }
+    return (int) top.getDouble(0) + 1;
+  }
+
+  private static String encode(BloomFilter filter) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      filter.writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Base64.getEncoder().encodeToString(out.toByteArray());
+  }
+
+  /** Aggregation buffer of the out-of-fold pass. */
+  private static final class OutOfFold implements Serializable {
+    final double[] sum;
+    final long[] count;
+    final BloomFilter seen;
+
+    OutOfFold(int classes, BloomFilter seen) {
+      sum = new double[classes];
+      count = new long[classes];
+      this.seen = seen;
+    }
+
+    static OutOfFold merge(OutOfFold a, OutOfFold b) {
+      for (int c = 0; c < a.sum.length; c++) {
+        a.sum[c] += b.sum[c];
+        a.count[c] += b.count[c];
+      }
+      try {
+        a.seen.mergeInPlace(b.seen);
+      } catch (IncompatibleMergeException e) {
+        throw new IllegalStateException("filters of one aggregation have one size", e);
+      }
+      return a;
+    }
+  }
+
+  /** Reader for saved detectors (also found by {@code Pipeline} load through reflection). */
+  public static MLReader<LabelConsistencyDetector> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** Loads a saved detector. */
+  public static LabelConsistencyDetector load(String path) {
+    return read().load(path);
+  }
+}
