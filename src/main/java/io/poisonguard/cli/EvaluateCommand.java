@@ -99,10 +99,13 @@ public final class EvaluateCommand implements Command {
     String label = args.require("label");
     String id = args.get("id", "id");
     Ingestor ingestor = new Ingestor(spark);
-    IngestedBatch data = ingestor.read(new InputConfig(args.require("data"), "csv", label, id, null, null, null, null,
-        null), "evaluate");
-    IngestedBatch test = ingestor.read(new InputConfig(args.get("train-test"), "csv", label, null, null,
-        data.features().allFeatures(), null, null, null), "evaluate");
+    // the model's features are the test set's columns (less label and id): data-only columns such as a red-team
+    // source column cannot be used on the test set
+    IngestedBatch test = ingestor.read(new InputConfig(args.get("train-test"), "csv", label, null, null, null,
+        null, null, null), "evaluate");
+    List<String> features = test.features().allFeatures().stream().filter(f -> !f.equals(id)).toList();
+    IngestedBatch data = ingestor.read(new InputConfig(args.require("data"), "csv", label, id, null, features, null,
+        null, null), "evaluate");
     try {
       Dataset<Row> verdicts = joined.select(functions.col("id").cast("string").as(id),
           functions.col("__truth").as("__poisoned"), functions.col("flagged").cast("boolean").as("__flagged"));
