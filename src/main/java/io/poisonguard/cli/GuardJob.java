@@ -141,7 +141,7 @@ final class GuardJob {
     Dataset<Row> fitOn = reference.map(IngestedBatch::accepted).orElse(accepted);
     Dataset<Row> scored = PoisonScorer.fit(fitOn, schema, config.detect(), config.seed(), reference.isPresent())
         .transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
-    return new Detection(scored, scored.filter(functions.col(Columns.FLAGGED)).count());
+    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count());
   }
 
   /** The scored batch (cached until the run ends) and how many of its rows are flagged. */
@@ -149,7 +149,7 @@ final class GuardJob {
 
   private Map<Verdict, Long> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
       FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {
-    Dataset<Row> passed = scored.filter(functions.not(functions.col(Columns.FLAGGED)));
+    Dataset<Row> passed = scored.filter(functions.not(Columns.col(Columns.FLAGGED)));
     if (config.sanitize().winsorize()) {
       Dataset<Row> bounds = reference.map(IngestedBatch::accepted).orElse(passed);
       passed = Winsorizer.fit(bounds, schema.numericFeatures(), config.sanitize().winsorizeLower(),
@@ -157,7 +157,7 @@ final class GuardJob {
     }
     Map<Verdict, Dataset<Row>> byVerdict = new EnumMap<>(Verdict.class);
     byVerdict.put(Verdict.REJECTED, batch.rejected());
-    byVerdict.put(Verdict.QUARANTINE, scored.filter(functions.col(Columns.FLAGGED)));
+    byVerdict.put(Verdict.QUARANTINE, scored.filter(Columns.col(Columns.FLAGGED)));
     byVerdict.put(decision.accepted() ? Verdict.CLEAN : Verdict.STAGED, passed);
     return tables.write(byVerdict);
   }
@@ -174,8 +174,8 @@ final class GuardJob {
 
   private static Map<String, Long> topReasons(Dataset<Row> scored) {
     // reason codes are few (one per detector): this brings back a handful of counts, not rows
-    List<Row> rows = scored.filter(functions.col(Columns.FLAGGED))
-        .select(functions.explode(functions.col(Columns.REASONS)).as("reason"))
+    List<Row> rows = scored.filter(Columns.col(Columns.FLAGGED))
+        .select(functions.explode(Columns.col(Columns.REASONS)).as("reason"))
         .select(functions.substring_index(functions.col("reason"), ":", 1).as("code"))
         .groupBy("code").count().orderBy(functions.col("count").desc(), functions.col("code")).limit(5)
         .collectAsList();
@@ -222,7 +222,7 @@ final class GuardJob {
   private record Counts(long total, long rejected, long accepted) {
     static Counts of(Dataset<Row> records) {
       Row r = records.agg(functions.count(functions.lit(1)),
-          functions.count(functions.col(Columns.ERROR))).head();
+          functions.count(Columns.col(Columns.ERROR))).head();
       return new Counts(r.getLong(0), r.getLong(1), r.getLong(0) - r.getLong(1));
     }
   }

@@ -96,18 +96,18 @@ public final class ScanCommand implements Command {
           batch.features(), detect, seed, trusted.isPresent());
       Dataset<Row> scored = fitted.transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
       List<Column> columns = new ArrayList<>(List.of(
-          functions.col(input.id() == null ? Columns.ID : input.id()).as("id"),
-          functions.col(Columns.POISON_SCORE).as("poison_score"),
-          functions.col(Columns.FLAGGED).as("flagged"),
-          functions.concat_ws(";", functions.col(Columns.REASONS)).as("reasons")));
+          Columns.col(input.id() == null ? Columns.ID : input.id()).as("id"),
+          Columns.col(Columns.POISON_SCORE).as("poison_score"),
+          Columns.col(Columns.FLAGGED).as("flagged"),
+          functions.concat_ws(";", Columns.col(Columns.REASONS)).as("reasons")));
       for (String code : fitted.detectorCodes()) {
-        columns.add(functions.col(Columns.PREFIX + "score_" + code).as("score_" + code));
+        columns.add(Columns.col(Columns.PREFIX + "score_" + code).as("score_" + code));
       }
       SingleCsvWriter.write(scored.select(columns.toArray(Column[]::new)).orderBy("id"),
           outDir.resolve("scores.csv").toString());
 
       Row counts = scored.agg(functions.count(functions.lit(1)),
-          functions.sum(functions.when(functions.col(Columns.FLAGGED), 1).otherwise(0))).head();
+          functions.sum(functions.when(Columns.col(Columns.FLAGGED), 1).otherwise(0))).head();
       long rejected = batch.rejected().count();
       Map<String, Object> summary = new LinkedHashMap<>();
       summary.put("input", input.path());

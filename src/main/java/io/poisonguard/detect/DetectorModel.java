@@ -136,12 +136,12 @@ public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
       // Marked non-deterministic only so the optimiser does not inline the call once per extracted field
       // (it would score every row twice); the scores themselves are deterministic.
     }, scored).asNondeterministic();
-    Column label = usesLabel() ? functions.col(getLabelCol()).cast("double") : functions.lit(Double.NaN);
+    Column label = usesLabel() ? Columns.col(getLabelCol()).cast("double") : functions.lit(Double.NaN);
     String tmp = Columns.PREFIX + "scored_" + uid;
     return dataset.toDF()
-        .withColumn(tmp, udf.apply(functions.col(getFeaturesCol()), label))
-        .withColumn(getScoreCol(), functions.col(tmp + ".score"))
-        .withColumn(getEvidenceCol(), functions.col(tmp + ".evidence"))
+        .withColumn(tmp, udf.apply(Columns.col(getFeaturesCol()), label))
+        .withColumn(getScoreCol(), Columns.col(tmp).getField("score"))
+        .withColumn(getEvidenceCol(), Columns.col(tmp).getField("evidence"))
         .drop(tmp);
   }
 }

@@ -3,7 +3,7 @@ package io.poisonguard.detect;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.asc;
 import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
+import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.lit;
 

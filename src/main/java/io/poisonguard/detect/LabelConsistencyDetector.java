@@ -1,6 +1,6 @@
 package io.poisonguard.detect;
 
-import static org.apache.spark.sql.functions.col;
+import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.not;

@@ -2,7 +2,7 @@ package io.poisonguard.detect;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_sort;
-import static org.apache.spark.sql.functions.col;
+import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.filter;
 import static org.apache.spark.sql.functions.greatest;

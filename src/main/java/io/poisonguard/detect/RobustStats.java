@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.broadcast;
-import static org.apache.spark.sql.functions.col;
+import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.isnan;

@@ -1,6 +1,6 @@
 package io.poisonguard.detect;
 
-import static org.apache.spark.sql.functions.col;
+import static io.poisonguard.spark.Columns.col;
 
 import io.poisonguard.config.ConfigException;
 import java.util.ArrayList;

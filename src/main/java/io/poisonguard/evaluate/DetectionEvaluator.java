@@ -1,5 +1,6 @@
 package io.poisonguard.evaluate;
 
+import io.poisonguard.spark.Columns;
 import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -20,10 +21,10 @@ public final class DetectionEvaluator {
    * come from the boolean {@code flaggedCol}, or are NaN when it is null.
    */
   public static DetectionMetrics evaluate(Dataset<Row> rows, String scoreCol, String flaggedCol, String truthCol) {
-    Column score = functions.coalesce(functions.col(scoreCol).cast("double"), functions.lit(0.0));
-    Column truth = functions.col(truthCol).cast("boolean");
+    Column score = functions.coalesce(Columns.col(scoreCol).cast("double"), functions.lit(0.0));
+    Column truth = Columns.col(truthCol).cast("boolean");
     Dataset<Row> pairs = rows.select(score.as("s"), truth.as("t"),
-        flaggedCol == null ? functions.lit(null).cast("boolean").as("f") : functions.col(flaggedCol).cast("boolean")
+        flaggedCol == null ? functions.lit(null).cast("boolean").as("f") : Columns.col(flaggedCol).cast("boolean")
             .as("f"));
     BinaryClassificationMetrics curves = new BinaryClassificationMetrics(pairs.toJavaRDD()
         .map(r -> new Tuple2<Object, Object>(r.getDouble(0), r.getBoolean(1) ? 1.0 : 0.0)).rdd());

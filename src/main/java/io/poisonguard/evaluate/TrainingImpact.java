@@ -30,9 +30,9 @@ public final class TrainingImpact {
   public static Map<String, Double> accuracies(Dataset<Row> data, Dataset<Row> test, FeatureSchema schema,
       String poisonedCol, String flaggedCol, long seed) {
     Map<String, Double> out = new LinkedHashMap<>();
-    out.put("clean_only", accuracy(data.filter(functions.not(functions.col(poisonedCol))), test, schema, seed));
+    out.put("clean_only", accuracy(data.filter(functions.not(Columns.col(poisonedCol))), test, schema, seed));
     out.put("all_poisoned", accuracy(data, test, schema, seed));
-    out.put("guard_kept", accuracy(data.filter(functions.not(functions.col(flaggedCol))), test, schema, seed));
+    out.put("guard_kept", accuracy(data.filter(functions.not(Columns.col(flaggedCol))), test, schema, seed));
     return out;
   }
 
@@ -41,10 +41,10 @@ public final class TrainingImpact {
     FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(train);
     LogisticRegressionModel model = new LogisticRegression().setFeaturesCol(Columns.FEATURES)
         .setLabelCol(Columns.LABEL_INDEX).setMaxIter(100).setRegParam(1e-3).setFamily("multinomial")
-        .fit(preparer.transform(train).filter(functions.not(functions.isnan(functions.col(Columns.LABEL_INDEX)))));
+        .fit(preparer.transform(train).filter(functions.not(functions.isnan(Columns.col(Columns.LABEL_INDEX)))));
     Dataset<Row> predicted = model.transform(preparer.transform(test));
     // a test label the training data never had counts as an error: NaN never equals a prediction
-    Column right = functions.col("prediction").equalTo(functions.col(Columns.LABEL_INDEX));
+    Column right = functions.col("prediction").equalTo(Columns.col(Columns.LABEL_INDEX));
     Row r = predicted.agg(functions.avg(functions.when(right, 1.0).otherwise(0.0))).head();
     return r.getDouble(0);
   }

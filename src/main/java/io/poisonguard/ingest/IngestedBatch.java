@@ -18,13 +18,13 @@ public record IngestedBatch(Dataset<Row> records, FeatureSchema features, List<I
 
   /** Records that were read cleanly, without the rejection bookkeeping columns. */
   public Dataset<Row> accepted() {
-    return records.filter(functions.col(Columns.ERROR).isNull())
+    return records.filter(Columns.col(Columns.ERROR).isNull())
         .drop(Columns.FILE, Columns.LINE, Columns.RAW, Columns.ERROR);
   }
 
   /** Records that could not be read: id, source, run, file, line, raw text and the error. */
   public Dataset<Row> rejected() {
-    return records.filter(functions.col(Columns.ERROR).isNotNull())
+    return records.filter(Columns.col(Columns.ERROR).isNotNull())
         .select(Columns.ID, Columns.SOURCE, Columns.RUN_ID, Columns.FILE, Columns.LINE, Columns.RAW, Columns.ERROR);
   }
 

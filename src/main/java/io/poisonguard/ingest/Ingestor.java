@@ -281,22 +281,22 @@ public final class Ingestor {
    * back is a broadcast (adaptive execution picks it at run time) rather than a shuffle of whole records.
    */
   private static Dataset<Row> rejectDuplicateIds(Dataset<Row> records, String idColumn) {
-    Dataset<Row> firsts = records.filter(functions.col(Columns.ERROR).isNull())
+    Dataset<Row> firsts = records.filter(Columns.col(Columns.ERROR).isNull())
         .groupBy(Columns.ID)
         .agg(functions.count(functions.lit(1)).as("__n"),
-            functions.min(functions.struct(functions.col(Columns.FILE), functions.col(Columns.LINE))).as("__first"))
+            functions.min(functions.struct(Columns.col(Columns.FILE), Columns.col(Columns.LINE))).as("__first"))
         .filter(functions.col("__n").gt(1))
-        .select(functions.col(Columns.ID), functions.col("__first." + Columns.FILE).as("__first_file"),
+        .select(Columns.col(Columns.ID), functions.col("__first." + Columns.FILE).as("__first_file"),
             functions.col("__first." + Columns.LINE).as("__first_line"));
-    Column repeated = functions.col(Columns.ERROR).isNull().and(functions.col("__first_file").isNotNull())
-        .and(functions.not(functions.col(Columns.FILE).equalTo(functions.col("__first_file"))
-            .and(functions.col(Columns.LINE).equalTo(functions.col("__first_line")))));
+    Column repeated = Columns.col(Columns.ERROR).isNull().and(functions.col("__first_file").isNotNull())
+        .and(functions.not(Columns.col(Columns.FILE).equalTo(functions.col("__first_file"))
+            .and(Columns.col(Columns.LINE).equalTo(functions.col("__first_line")))));
     Dataset<Row> joined = records.join(firsts, scala.jdk.javaapi.CollectionConverters.asScala(
         List.of(Columns.ID)).toSeq(), "left");
     return joined.withColumn(Columns.ERROR, functions.when(repeated,
-            functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(functions.col(Columns.ERROR)))
+            functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(Columns.col(Columns.ERROR)))
         .drop("__first_file", "__first_line")
-        .select(records.columns()[0], java.util.Arrays.copyOfRange(records.columns(), 1, records.columns().length));
+        .select(java.util.Arrays.stream(records.columns()).map(Columns::col).toArray(Column[]::new));
   }
 
   private List<FileStatus> listFiles(String path) {

@@ -1,5 +1,6 @@
 package io.poisonguard.profile;
 
+import io.poisonguard.spark.Columns;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ final class Histograms {
 
   /** Adds a numeric column binned on {@code edges}; returns its position. */
   int addNumeric(String column, List<Double> edges) {
-    Column c = functions.col(column).cast("double");
+    Column c = Columns.col(column).cast("double");
     Column bin = functions.when(c.isNull().or(functions.isnan(c)), edges.size() + 1);
     for (int i = 0; i < edges.size(); i++) {
       bin = bin.when(c.leq(edges.get(i)), i);
@@ -31,7 +32,7 @@ final class Histograms {
 
   /** Adds a categorical column with the listed categories; returns its position. */
   int addCategorical(String column, List<String> categories) {
-    Column c = functions.col(column).cast("string");
+    Column c = Columns.col(column).cast("string");
     Column bin = functions.when(c.isNull(), categories.size() + 1);
     for (int i = 0; i < categories.size(); i++) {
       bin = bin.when(c.equalTo(categories.get(i)), i);

@@ -1,5 +1,6 @@
 package io.poisonguard.profile;
 
+import io.poisonguard.spark.Columns;
 import io.poisonguard.ingest.FeatureSchema;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +36,7 @@ public final class Profiler {
     aggs.add(functions.count(functions.lit(1)));
     for (String name : numeric) {
       // numeric features are doubles after ingest; the cast keeps the profiler usable on any numeric column
-      Column c = functions.col(name).cast("double");
+      Column c = Columns.col(name).cast("double");
       Column finite = functions.when(functions.not(functions.isnan(c)).and(c.notEqual(Double.POSITIVE_INFINITY))
           .and(c.notEqual(Double.NEGATIVE_INFINITY)), c);
       aggs.add(functions.count(c));
@@ -50,8 +51,8 @@ public final class Profiler {
       aggs.add(functions.approx_count_distinct(c));
     }
     for (String name : categorical) {
-      aggs.add(functions.count(functions.col(name)));
-      aggs.add(functions.approx_count_distinct(functions.col(name)));
+      aggs.add(functions.count(Columns.col(name)));
+      aggs.add(functions.approx_count_distinct(Columns.col(name)));
     }
     Row stats = batch.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).head();
     long rows = stats.getLong(0);
@@ -115,7 +116,7 @@ public final class Profiler {
   private static Map<String, Long> labelCounts(Dataset<Row> batch, String label) {
     // one row per class: the label distribution is small by construction
     Map<String, Long> counts = new TreeMap<>();
-    for (Row r : batch.groupBy(label).count().collectAsList()) {
+    for (Row r : batch.groupBy(Columns.col(label)).count().collectAsList()) {
       counts.put(r.isNullAt(0) ? "" : r.get(0).toString(), r.getLong(1));
     }
     return counts;
@@ -129,7 +130,7 @@ public final class Profiler {
       return top;
     }
     Column[] pairs = categorical.stream().map(c -> functions.struct(functions.lit(c).as("column"),
-        functions.col(c).cast("string").as("value"))).toArray(Column[]::new);
+        Columns.col(c).cast("string").as("value"))).toArray(Column[]::new);
     var byCount = org.apache.spark.sql.expressions.Window.partitionBy("column")
         .orderBy(functions.col("count").desc(), functions.col("value"));
     // at most TOP_CATEGORIES rows per categorical column come back

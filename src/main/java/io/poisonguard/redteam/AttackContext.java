@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.ingest.FeatureSchema;
 import java.util.ArrayList;
@@ -28,8 +29,8 @@ public record AttackContext(Dataset<Row> rows, FeatureSchema schema, List<String
     List<String> classes = new ArrayList<>();
     List<Long> counts = new ArrayList<>();
     // one row per class
-    for (Row r : rows.groupBy(schema.labelColumn()).count()
-        .orderBy(functions.col("count").desc(), functions.col(schema.labelColumn())).collectAsList()) {
+    for (Row r : rows.groupBy(Columns.col(schema.labelColumn())).count()
+        .orderBy(functions.col("count").desc(), Columns.col(schema.labelColumn())).collectAsList()) {
       classes.add(r.getString(0));
       counts.add(r.getLong(1));
     }
@@ -94,7 +95,7 @@ public record AttackContext(Dataset<Row> rows, FeatureSchema schema, List<String
 
   /** Another class than the row's, chosen by the seeded hash (the only other one for two classes). */
   public Column otherClass(String salt) {
-    Column label = functions.col(schema.labelColumn());
+    Column label = Columns.col(schema.labelColumn());
     Column offset = functions.pmod(order(salt), functions.lit((long) classes.size() - 1)).plus(1);
     Column index = functions.array_position(functions.lit(classes.toArray(String[]::new)), label).minus(1);
     Column other = functions.pmod(index.plus(offset), functions.lit((long) classes.size()));

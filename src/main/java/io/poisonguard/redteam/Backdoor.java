@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import io.poisonguard.config.ConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,7 +57,7 @@ final class Backdoor implements Attack {
     String target = ctx.classOption("target-class", ctx.classes().get(1));
     String label = ctx.schema().labelColumn();
     Map<String, Double> trigger = trigger(ctx);
-    Dataset<Row> others = ctx.rows().filter(functions.col(label).notEqual(target));
+    Dataset<Row> others = ctx.rows().filter(Columns.col(label).notEqual(target));
     long available = ctx.size() - ctx.classCounts().get(ctx.classes().indexOf(target));
     Dataset<Row> added = ctx.draw(others, available, ctx.rowsToAdd(), "backdoor");
     for (Map.Entry<String, Double> t : trigger.entrySet()) {

@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -26,15 +27,15 @@ final class CleanLabel implements Attack {
     String label = ctx.schema().labelColumn();
     List<String> numeric = ctx.schema().numericFeatures();
     // one victim row: a single row comes back
-    Row victim = ctx.pick(ctx.rows().filter(functions.col(label).equalTo(victimClass)), 1, "victim").first();
-    Dataset<Row> bases = ctx.rows().filter(functions.col(label).equalTo(base));
+    Row victim = ctx.pick(ctx.rows().filter(Columns.col(label).equalTo(victimClass)), 1, "victim").first();
+    Dataset<Row> bases = ctx.rows().filter(Columns.col(label).equalTo(base));
     Dataset<Row> added = ctx.draw(bases, ctx.classCounts().get(ctx.classes().indexOf(base)), ctx.rowsToAdd(),
         "clean-label");
     for (String f : numeric) {
       Object v = victim.getAs(f);
       if (v != null) {
         double target = ((Number) v).doubleValue();
-        Column x = functions.coalesce(functions.col(f), functions.lit(target));
+        Column x = functions.coalesce(Columns.col(f), functions.lit(target));
         added = added.withColumn(f, x.plus(functions.lit(target).minus(x).multiply(lambda)));
       }
     }

@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -15,7 +16,7 @@ final class Flips {
     Dataset<Row> marked = ctx.rows().join(chosen.select(functions.col("id"), functions.lit(true).as("__chosen")),
         scala.jdk.javaapi.CollectionConverters.asScala(java.util.List.of("id")).toSeq(), "left");
     Column isChosen = functions.coalesce(functions.col("__chosen"), functions.lit(false));
-    return marked.withColumn(label, functions.when(isChosen, newLabel).otherwise(functions.col(label)))
+    return marked.withColumn(label, functions.when(isChosen, newLabel).otherwise(Columns.col(label)))
         .withColumn(Attack.POISONED, isChosen).drop("__chosen");
   }
 }

@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -26,7 +27,7 @@ final class Flood implements Attack {
     for (int j = 0; j < numeric.size(); j++) {
       double spread = Math.max(q.high()[j] - q.low()[j], 1e-3);
       Column noise = ctx.uniform("noise-" + j).minus(0.5).multiply(0.02 * spread);
-      added = added.withColumn(numeric.get(j), functions.col(numeric.get(j)).plus(noise));
+      added = added.withColumn(numeric.get(j), Columns.col(numeric.get(j)).plus(noise));
     }
     String target = ctx.spec().option("target-class", null);
     Column label = target == null ? ctx.otherClass("flood-label") : functions.lit(ctx.classOption("target-class",

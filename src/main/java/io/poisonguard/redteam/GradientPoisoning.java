@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -38,7 +39,7 @@ final class GradientPoisoning implements Attack {
     String negative = ctx.classes().get(0);
     String positive = ctx.classes().get(1);
     List<String> features = ctx.schema().numericFeatures();
-    Dataset<Row> pair = ctx.rows().filter(functions.col(label).isin(negative, positive));
+    Dataset<Row> pair = ctx.rows().filter(Columns.col(label).isin(negative, positive));
     // the sample the optimisation runs on: at most SAMPLE rows reach the driver
     List<Row> sample = ctx.pick(pair, SAMPLE, "gradient-sample").collectAsList();
     Standardised data = Standardised.of(sample, features, label, positive);

@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -25,7 +26,7 @@ final class OutlierInjection implements Attack {
       double range = Math.max(q.high()[j] - q.low()[j], Math.max(Math.abs(q.high()[j]), 1.0));
       Column far = functions.lit(q.high()[j]).plus(ctx.uniform("far-" + j).multiply(2).plus(0.5).multiply(range));
       added = added.withColumn(numeric.get(j), functions.when(ctx.uniform("pick-" + j).lt(1 / 3.0), far)
-          .otherwise(functions.col(numeric.get(j))));
+          .otherwise(Columns.col(numeric.get(j))));
     }
     return ctx.withAdded(ctx.withNewIds(added, "outlier"));
   }

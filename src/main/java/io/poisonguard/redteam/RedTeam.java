@@ -41,7 +41,7 @@ public final class RedTeam {
         inputColumns.add(c);
       }
     }
-    Dataset<Row> rows = batch.accepted().withColumn("id", functions.col(idColumn == null ? Columns.ID : idColumn))
+    Dataset<Row> rows = batch.accepted().withColumn("id", Columns.col(idColumn == null ? Columns.ID : idColumn))
         .select(columns("id", inputColumns));
     AttackContext context = AttackContext.of(rows, batch.features(), spec);
     Dataset<Row> attacked = Attacks.get(spec.attack()).apply(context)
@@ -53,11 +53,11 @@ public final class RedTeam {
         outColumns.add("source");
       }
       SingleCsvWriter.write(attacked.select(columns("id", outColumns)), out.resolve("data.csv").toString());
-      SingleCsvWriter.write(attacked.select(functions.col("id"), functions.col(Attack.POISONED).as("poisoned"),
-          functions.when(functions.col(Attack.POISONED), functions.lit(spec.attack())).otherwise(functions.lit(""))
+      SingleCsvWriter.write(attacked.select(functions.col("id"), Columns.col(Attack.POISONED).as("poisoned"),
+          functions.when(Columns.col(Attack.POISONED), functions.lit(spec.attack())).otherwise(functions.lit(""))
               .as("attack")), out.resolve("truth.csv").toString());
       Row counts = attacked.agg(functions.count(functions.lit(1)),
-          functions.sum(functions.when(functions.col(Attack.POISONED), 1L).otherwise(0L))).head();
+          functions.sum(functions.when(Columns.col(Attack.POISONED), 1L).otherwise(0L))).head();
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("attack", spec.attack());
       record.put("rate", spec.rate());
@@ -81,8 +81,8 @@ public final class RedTeam {
 
   private static Column[] columns(String first, List<String> rest) {
     List<Column> cols = new ArrayList<>();
-    cols.add(functions.col(first));
-    rest.forEach(c -> cols.add(functions.col(c)));
+    cols.add(Columns.col(first));
+    rest.forEach(c -> cols.add(Columns.col(c)));
     return cols.toArray(Column[]::new);
   }
 }

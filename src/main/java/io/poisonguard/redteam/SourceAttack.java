@@ -1,5 +1,6 @@
 package io.poisonguard.redteam;
 
+import io.poisonguard.spark.Columns;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -26,6 +27,6 @@ final class SourceAttack implements Attack {
     String label = ctx.schema().labelColumn();
     return ctx.rows().withColumn("source", feed)
         .withColumn(Attack.POISONED, flip)
-        .withColumn(label, functions.when(flip, ctx.otherClass("source-to")).otherwise(functions.col(label)));
+        .withColumn(label, functions.when(flip, ctx.otherClass("source-to")).otherwise(Columns.col(label)));
   }
 }

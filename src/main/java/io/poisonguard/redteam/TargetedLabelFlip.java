@@ -30,7 +30,7 @@ final class TargetedLabelFlip implements Attack {
     LogisticRegressionModel surrogate = new LogisticRegression().setFeaturesCol(Columns.FEATURES)
         .setLabelCol(Columns.LABEL_INDEX).setMaxIter(50).setRegParam(1e-3).setFamily("multinomial").fit(prepared);
     int sourceIndex = preparer.labels().indexOf(source);
-    Dataset<Row> ranked = surrogate.transform(prepared.filter(org.apache.spark.sql.functions.col(label)
+    Dataset<Row> ranked = surrogate.transform(prepared.filter(Columns.col(label)
             .equalTo(source)))
         .withColumn("__confidence", functions.vector_to_array(org.apache.spark.sql.functions.col("probability"),
             "float64").getItem(sourceIndex));

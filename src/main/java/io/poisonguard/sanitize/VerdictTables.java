@@ -79,6 +79,6 @@ public final class VerdictTables {
     if (!DeltaTable.isDeltaTable(spark, path)) {
       return 0;
     }
-    return spark.read().format("delta").load(path).filter(functions.col(Columns.RUN_ID).equalTo(runId)).count();
+    return spark.read().format("delta").load(path).filter(Columns.col(Columns.RUN_ID).equalTo(runId)).count();
   }
 }

@@ -1,5 +1,6 @@
 package io.poisonguard.sanitize;
 
+import io.poisonguard.spark.Columns;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,7 @@ public final class Winsorizer {
 
   /** Learns the {@code lower} and {@code upper} quantile of each numeric column of {@code reference}. */
   public static Winsorizer fit(Dataset<Row> reference, List<String> numericColumns, double lower, double upper) {
-    double[][] q = reference.stat().approxQuantile(numericColumns.toArray(String[]::new),
+    double[][] q = reference.stat().approxQuantile(numericColumns.stream().map(Columns::quote).toArray(String[]::new),
         new double[] {lower, upper}, RELATIVE_ERROR);
     Map<String, double[]> bounds = new LinkedHashMap<>();
     for (int i = 0; i < numericColumns.size(); i++) {
@@ -44,7 +45,7 @@ public final class Winsorizer {
   public Dataset<Row> transform(Dataset<Row> rows) {
     Dataset<Row> out = rows;
     for (Map.Entry<String, double[]> e : bounds.entrySet()) {
-      Column c = functions.col(e.getKey());
+      Column c = Columns.col(e.getKey());
       Column clipped = functions.when(c.lt(e.getValue()[0]), e.getValue()[0])
           .when(c.gt(e.getValue()[1]), e.getValue()[1]).otherwise(c);
       out = out.withColumn(e.getKey(), clipped);

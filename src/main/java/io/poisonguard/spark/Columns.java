@@ -31,4 +31,17 @@ public final class Columns {
   public static final String PREFIX = "_pg_";
 
   private Columns() {}
+
+  /**
+   * A column by its exact name. User columns may hold dots or other characters Spark would otherwise read as
+   * struct access ({@code x.box} in the Letter data); backticks make the name literal.
+   */
+  public static org.apache.spark.sql.Column col(String name) {
+    return org.apache.spark.sql.functions.col(quote(name));
+  }
+
+  /** {@code name} quoted for Spark's column parser. */
+  public static String quote(String name) {
+    return "`" + name.replace("`", "``") + "`";
+  }
 }

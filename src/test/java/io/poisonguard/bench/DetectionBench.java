@@ -107,7 +107,7 @@ public final class DetectionBench {
       long total = batch.accepted().count();
       double keep = Math.min(1.0, ds.maxRows() / (double) total);
       Column[] userColumns = java.util.Arrays.stream(batch.accepted().columns())
-          .filter(c -> !c.startsWith(Columns.PREFIX)).map(functions::col).toArray(Column[]::new);
+          .filter(c -> !c.startsWith(Columns.PREFIX)).map(Columns::col).toArray(Column[]::new);
       Dataset<Row> kept = batch.accepted().filter(bucket.lt(Math.round(1000 * keep)));
       Column inTest = functions.pmod(functions.xxhash64(functions.col(Columns.ID), functions.lit(SEED + 1)),
           functions.lit(5L)).equalTo(0);

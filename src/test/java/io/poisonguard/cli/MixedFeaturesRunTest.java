@@ -81,4 +81,22 @@ class MixedFeaturesRunTest {
     assertEquals(0, fromParquet.exitCode(), fromParquet.out() + fromParquet.err());
     assertEquals(lines.size() - 1, JSON.readTree(parquetSummary.toFile()).get("rows_read").asInt());
   }
+
+  @Test
+  void columnNamesWithDotsAreTakenLiterally(SparkSession spark) throws Exception {
+    // the Letter data names its features x.box, y.box, ...: Spark would read them as struct fields
+    List<String> all = Files.readAllLines(Path.of("data/letter.csv"));
+    Path csv = dir.resolve("letter.csv");
+    Files.write(csv, all.subList(0, 601));
+    Path pipeline = dir.resolve("letter.yaml");
+    Files.writeString(pipeline, "name: letters\ninput: {path: %s, label: lettr}\ngate: {max_quarantine_fraction: 0.5}\n"
+        .formatted(csv));
+    Path summary = dir.resolve("letter.json");
+    CliRun run = CliRun.of("run", "--pipeline", pipeline.toString(), "--warehouse", dir.resolve("wh-l").toString(),
+        "--output-json", summary.toString());
+    assertEquals(0, run.exitCode(), run.out() + run.err());
+    assertEquals(600, JSON.readTree(summary.toFile()).get("rows_read").asInt());
+    assertTrue(List.of(spark.read().format("delta").load(dir.resolve("wh-l/letters/clean").toString()).columns())
+        .contains("x.box"));
+  }
 }
