@@ -74,7 +74,7 @@ final class GradientPoisoning implements Attack {
         .join(functions.broadcast(poolFrame), "__pool")
         .withColumn(label, functions.col("__label"));
     for (String f : features) {
-      added = added.withColumn(f, functions.col("__" + f));
+      added = added.withColumn(f, Columns.col("__" + f));
     }
     Column[] keep = java.util.Arrays.stream(ctx.rows().columns()).map(functions::col).toArray(Column[]::new);
     return ctx.withAdded(ctx.withNewIds(added.select(keep), "gradient"));
