@@ -76,7 +76,7 @@ final class GradientPoisoning implements Attack {
     for (String f : features) {
       added = added.withColumn(f, Columns.col("__" + f));
     }
-    Column[] keep = java.util.Arrays.stream(ctx.rows().columns()).map(functions::col).toArray(Column[]::new);
+    Column[] keep = java.util.Arrays.stream(ctx.rows().columns()).map(Columns::col).toArray(Column[]::new);
     return ctx.withAdded(ctx.withNewIds(added.select(keep), "gradient"));
   }
 
