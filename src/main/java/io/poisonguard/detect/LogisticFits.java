@@ -112,6 +112,11 @@ final class LogisticFits {
   /** Class probabilities of one row under one group's class models (one-vs-rest sigmoids normalised). */
   static double[] probabilities(double[][] models, double[] x, int classes) {
     double[] p = new double[classes];
+    if (classes == 1) {
+      // a batch with one class has nothing to disagree with
+      p[0] = 1;
+      return p;
+    }
     if (models.length == 1) {
       p[1] = sigmoid(dot(models[0], x));
       p[0] = 1 - p[1];
