@@ -23,9 +23,9 @@ import java.util.Locale;
  */
 record ConfidentMargin(double[] thresholds, String[] classNames) implements Serializable {
   /** Score and evidence of one row of class {@code given} (NaN = unknown: score NaN, evidence null). */
-  DetectorModel.Score score(double[] p, double given) {
+  RowScoringModel.Score score(double[] p, double given) {
     if (Double.isNaN(given) || given < 0 || given >= p.length) {
-      return new DetectorModel.Score(Double.NaN, null);
+      return new RowScoringModel.Score(Double.NaN, null);
     }
     int y = (int) given;
     int best = -1;
@@ -38,7 +38,7 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
     }
     if (best < 0) {
       // A single class: there is nothing to disagree with.
-      return new DetectorModel.Score(0.0, null);
+      return new RowScoringModel.Score(0.0, null);
     }
     int predicted = 0;
     for (int j = 1; j < p.length; j++) {
@@ -46,7 +46,7 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
         predicted = j;
       }
     }
-    return new DetectorModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), String.format(Locale.ROOT,
+    return new RowScoringModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), String.format(Locale.ROOT,
         "given=%s,predicted=%s,p=%.2f", name(y), name(predicted), p[predicted]));
   }
 

@@ -23,7 +23,8 @@ import org.apache.spark.ml.param.Param;
  * (boolean, default true). Known today: {@code robust_z}: {@code enabled, min_class_count, tail_level};
  * {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}:
  * {@code enabled, num_folds, ridge, seed}; {@code knn_label}: {@code enabled, num_neighbors, max_rows, seed};
- * {@code influence}: {@code enabled, ridge}. Values are checked against the
+ * {@code influence}: {@code enabled, ridge}; {@code duplicates}: {@code enabled, num_tables, num_projections,
+ * bucket_width, seed}. Values are checked against the
  * Param's type and its validator; {@code seed}, when not given, comes from the pipeline's seed.
  */
 public final class DetectorRegistry {
@@ -39,6 +40,7 @@ public final class DetectorRegistry {
     DETECTORS.put(LabelConsistencyDetector.CODE, LabelConsistencyDetector::new);
     DETECTORS.put(KnnLabelDetector.CODE, KnnLabelDetector::new);
     DETECTORS.put(InfluenceDetector.CODE, InfluenceDetector::new);
+    DETECTORS.put(DuplicateDetector.CODE, DuplicateDetector::new);
   }
 
   private static final Set<String> WIRING = Set.of("featuresCol", "labelCol", "scoreCol", "evidenceCol");

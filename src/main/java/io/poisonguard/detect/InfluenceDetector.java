@@ -92,7 +92,7 @@ public final class InfluenceDetector extends DetectorEstimator<InfluenceModel> {
     Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, getFeaturesCol(), getLabelCol());
     int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
     JavaRDD<LogisticFits.Example> rows = labelled.toJavaRDD()
-        .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1))
+        .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1, 1.0))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       int dim = rows.first().x().length;

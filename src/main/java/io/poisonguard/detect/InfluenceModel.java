@@ -7,7 +7,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
 /** A fitted {@link InfluenceDetector}: the logistic model, the Cholesky factor of H and s = H⁻¹∇L. */
-public final class InfluenceModel extends DetectorModel<InfluenceModel> {
+public final class InfluenceModel extends RowScoringModel<InfluenceModel> {
   /**
    * Fitted state, per class model (one for two classes, one per class otherwise).
    *

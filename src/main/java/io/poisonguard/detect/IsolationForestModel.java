@@ -7,7 +7,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
 /** A fitted {@link IsolationForestDetector}: the trees, scored per row where the row lives. */
-public final class IsolationForestModel extends DetectorModel<IsolationForestModel> {
+public final class IsolationForestModel extends RowScoringModel<IsolationForestModel> {
   private static final double EULER_GAMMA = 0.5772156649015329;
 
   /**

@@ -22,20 +22,25 @@ import org.apache.spark.sql.Row;
  * Euclidean on the log-compressed prepared features ({@link LogisticFits#design}), where a zero-inflated
  * feature's extreme values do not drown all the others.
  *
- * <p>A row is never its own neighbour: pool rows with the same row hash (same features and label) are
- * skipped, so in batch mode a row scores against the others, and a flood of identical copies cannot vouch
- * for itself (a copy with a different label stays a neighbour at distance 0: a conflict). The neighbour
+ * <p>A row is never its own neighbour, nor are its near-copies: pool rows that share a key with it in any of
+ * {@value #GROUP_TABLES} {@link NearDuplicateHash} tables are skipped, so in batch mode a row scores against
+ * the others and a flood of copies cannot vouch for itself (copies that disagree on the label are the
+ * duplicates detector's concern). The neighbour
  * shares per class go through {@link ConfidentMargin} with thresholds t_c = the mean own-class share of the
  * pool rows of class c (each against the rest of the pool, computed on the driver at fit). Evidence:
  * {@code given=spam,predicted=nonspam,p=0.83} (p = the predicted class's Laplace-smoothed share of the k neighbours).
  *
- * <p>Cost: fit reads the data twice (count, sample) and spends {@code maxRows² × d} on the driver for the
+ * <p>Cost: fit reads the data three times (count, sample, feature spreads for the hash) and spends {@code maxRows² × d} on the driver for the
  * thresholds; transform costs {@code maxRows × d} per row: at 1M rows, 5000 × 57 that is ~3·10¹¹ multiply-adds
  * spread over the executors. Lower {@code maxRows} (or disable) where that is too much.
  */
 public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   /** Reason code and registry name. */
   public static final String CODE = "knn_label";
+  /** Near-duplicate tables used to recognise a row's copies: more tables catch noisier copies. */
+  static final int GROUP_TABLES = 5;
+  /** Twice the duplicates detector's grid: a copy must be skipped even when the noise moved it a little. */
+  static final double GROUP_WIDTH = 2 * NearDuplicateHash.DEFAULT_WIDTH;
 
   private final IntParam numNeighbors;
   private final IntParam maxRows;
@@ -52,7 +57,7 @@ public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
     numNeighbors = new IntParam(this, "numNeighbors", "neighbours per row (k)", ParamValidators.gtEq(1));
     maxRows = new IntParam(this, "maxRows", "largest reference pool; larger fit data is sampled down to it",
         ParamValidators.gtEq(2));
-    seed = new LongParam(this, "seed", "seed of the pool sample and the row hash");
+    seed = new LongParam(this, "seed", "seed of the pool sample and the near-duplicate hash");
     setDefault(numNeighbors, 10);
     setDefault(maxRows, 5000);
     setDefault(seed, 42L);
@@ -127,27 +132,29 @@ public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
     int m = picked.size();
     double[][] pool = new double[m][];
     int[] label = new int[m];
-    long[] hash = new long[m];
+    NearDuplicateHash groups = NearDuplicateHash.fit(dataset, getFeaturesCol(), GROUP_TABLES,
+        NearDuplicateHash.DEFAULT_PROJECTIONS, GROUP_WIDTH, getSeed());
+    long[][] keys = new long[m][];
     int classes = names != null && names.length > 0 ? names.length : 0;
     for (int i = 0; i < m; i++) {
       Vector v = picked.get(i).getAs(0);
       double y = picked.get(i).getDouble(1);
       pool[i] = LogisticFits.design(v);
       label[i] = (int) y;
-      hash[i] = LogisticFits.rowHash(v, y, getSeed());
+      keys[i] = groups.keys(v);
       classes = Math.max(classes, label[i] + 1);
     }
-    KnnLabelModel.State partial = new KnnLabelModel.State(getNumNeighbors(), getSeed(), classes, pool, label, hash,
+    KnnLabelModel.State partial = new KnnLabelModel.State(getNumNeighbors(), classes, pool, label, groups, keys,
         new double[classes], names);
     // Thresholds: each pool row's own-class share among its neighbours in the rest of the pool.
     double[] sum = new double[classes];
     long[] count = new long[classes];
     for (int i = 0; i < m; i++) {
-      double[] share = KnnLabelModel.shares(partial, pool[i], hash[i]);
+      double[] share = KnnLabelModel.shares(partial, pool[i], keys[i]);
       sum[label[i]] += share[label[i]];
       count[label[i]]++;
     }
-    return new KnnLabelModel(uid(), new KnnLabelModel.State(getNumNeighbors(), getSeed(), classes, pool, label, hash,
+    return new KnnLabelModel(uid(), new KnnLabelModel.State(getNumNeighbors(), classes, pool, label, groups, keys,
         ConfidentMargin.thresholds(sum, count), names));
   }
 

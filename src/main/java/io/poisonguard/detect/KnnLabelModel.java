@@ -7,21 +7,21 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
 /** A fitted {@link KnnLabelDetector}: the reference pool and the class thresholds. */
-public final class KnnLabelModel extends DetectorModel<KnnLabelModel> {
+public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
   /**
    * Fitted state.
    *
    * @param neighbors k
-   * @param seed seed of the row hash
    * @param classes number of classes
    * @param pool [row][d+1] compressed features of the reference pool (intercept entry included, constant)
    * @param labels class index of each pool row
-   * @param hashes row hash of each pool row, to skip a row's own copies
+   * @param groups the near-duplicate hash
+   * @param keys [row][table] near-duplicate keys of each pool row, to skip a row's own copies
    * @param thresholds per-class mean own-class neighbour share in the pool
    * @param classNames class names for evidence, or null (indices are shown)
    */
-  public record State(int neighbors, long seed, int classes, double[][] pool, int[] labels, long[] hashes,
-      double[] thresholds, String[] classNames) implements Serializable {}
+  public record State(int neighbors, int classes, double[][] pool, int[] labels, NearDuplicateHash groups,
+      long[][] keys, double[] thresholds, String[] classNames) implements Serializable {}
 
   private final State state;
 
@@ -51,17 +51,18 @@ public final class KnnLabelModel extends DetectorModel<KnnLabelModel> {
   }
 
   /**
-   * Laplace-smoothed class shares, (count + 1) / (k + classes), among the k nearest pool rows of {@code x}, skipping pool rows whose hash is {@code self};
-   * ties in distance go to the earlier pool row, so results do not depend on the scan.
+   * Laplace-smoothed class shares, (count + 1) / (k + classes), among the k nearest pool rows of {@code x},
+   * skipping pool rows that share a near-duplicate key with {@code self}; ties in distance go to the earlier
+   * pool row, so results do not depend on the scan.
    */
-  static double[] shares(State s, double[] x, long self) {
+  static double[] shares(State s, double[] x, long[] self) {
     int k = Math.min(s.neighbors(), s.pool().length);
     double[] best = new double[k];
     int[] at = new int[k];
     Arrays.fill(best, Double.POSITIVE_INFINITY);
     Arrays.fill(at, -1);
     for (int j = 0; j < s.pool().length; j++) {
-      if (s.hashes()[j] == self) {
+      if (sameGroup(s.keys()[j], self)) {
         continue;
       }
       double[] q = s.pool()[j];
@@ -98,6 +99,15 @@ public final class KnnLabelModel extends DetectorModel<KnnLabelModel> {
     return share;
   }
 
+  private static boolean sameGroup(long[] a, long[] b) {
+    for (int t = 0; t < a.length; t++) {
+      if (a[t] == b[t]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   protected RowScorer scorer() {
     State s = state;
@@ -106,7 +116,7 @@ public final class KnnLabelModel extends DetectorModel<KnnLabelModel> {
       if (Double.isNaN(label)) {
         return new Score(Double.NaN, null);
       }
-      double[] share = shares(s, LogisticFits.design(features), LogisticFits.rowHash(features, label, s.seed()));
+      double[] share = shares(s, LogisticFits.design(features), s.groups().keys(features));
       return margin.score(share, label);
     };
   }

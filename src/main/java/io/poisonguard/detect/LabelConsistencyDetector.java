@@ -4,8 +4,10 @@ import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.udf;
 
 import io.poisonguard.config.ConfigException;
+import io.poisonguard.spark.Columns;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
@@ -20,8 +22,12 @@ import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.sketch.BloomFilter;
 import org.apache.spark.util.sketch.IncompatibleMergeException;
@@ -31,8 +37,9 @@ import scala.Tuple2;
  * Label consistency by confident learning: does a model that never saw the row agree with its label?
  *
  * <p>Fit: every fit row with a known class falls into one of {@code numFolds} folds by a seeded hash of its
- * prepared features and label ({@link LogisticFits#rowHash}), so the assignment is deterministic and
- * independent of partitioning; exact duplicates share a fold and cannot vouch for each other. One ridge
+ * near-duplicate group ({@link NearDuplicateHash}), so the assignment is deterministic and independent of
+ * partitioning, and copies share a fold: a flood of near-copies with a wrong label cannot vouch for itself,
+ * the held-out model judges it by the rest of the data. One ridge
  * logistic model per fold is fitted on the other folds, all folds together in one Spark job per Newton
  * iteration ({@link LogisticFits}). A final pass computes each fit row's out-of-fold self-confidence, giving
  * the per-class thresholds t_c (mean self-confidence of rows labelled c), and a Bloom filter of the fit rows'
@@ -55,6 +62,10 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
   public static final String CODE = "label_consistency";
   /** Bloom filter size cap in bits (1 MiB), so driver memory does not grow with the fit data. */
   private static final long MAX_FILTER_BITS = 8L << 20;
+  /** Near-duplicate tables: a row's weight is one over the size of its largest group among them. */
+  private static final int GROUP_TABLES = 3;
+  private static final String GROUP_SIZE = Columns.PREFIX + "group_size";
+  private static final String ROW_HASH = Columns.PREFIX + "row_hash";
 
   private final IntParam numFolds;
   private final DoubleParam ridge;
@@ -139,12 +150,19 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
     Dataset<Row> labelled = labelledRows(dataset, getFeaturesCol(), getLabelCol());
     String[] names = LogisticFits.classNames(dataset, getLabelCol());
     int classes = classCount(labelled, names, CODE);
-    JavaRDD<Tuple2<Long, LogisticFits.Example>> rows = labelled.toJavaRDD().map(r -> {
-      Vector v = r.getAs(0);
-      double label = r.getDouble(1);
-      long hash = LogisticFits.rowHash(v, label, seedValue);
-      return new Tuple2<>(hash, new LogisticFits.Example(LogisticFits.design(v), (int) label,
-          (int) Math.floorMod(hash, (long) folds)));
+    NearDuplicateHash groups = NearDuplicateHash.fit(dataset, getFeaturesCol(), GROUP_TABLES,
+        NearDuplicateHash.DEFAULT_PROJECTIONS, NearDuplicateHash.DEFAULT_WIDTH, seedValue);
+    Column keys = groups.keyColumn(dataset.sparkSession(), col(getFeaturesCol()));
+    // Sorted by row hash within each partition so the sums below add up in the same order on every run.
+    Dataset<Row> sized = labelled.withColumn(GROUP_SIZE, groups.largestGroup(keys))
+        .withColumn(ROW_HASH, rowHash(seedValue).apply(col(getFeaturesCol()), col(getLabelCol())))
+        .sortWithinPartitions(ROW_HASH);
+    JavaRDD<Tuple2<Long, LogisticFits.Example>> rows = sized.toJavaRDD().map(r -> {
+      Vector v = r.getAs(getFeaturesCol());
+      double label = r.getAs(getLabelCol());
+      long size = r.getAs(GROUP_SIZE);
+      return new Tuple2<>(r.<Long>getAs(ROW_HASH), new LogisticFits.Example(
+          LogisticFits.design(v), (int) label, groups.fold(v, seedValue, folds), 1.0 / size));
     }).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       int dim = rows.first()._2().x().length;
@@ -167,10 +185,15 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
         return acc;
       }, OutOfFold::merge, 2);
       return new LabelConsistencyModel(uid(), new LabelConsistencyModel.State(folds, seedValue, classes, weights,
-          ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen)));
+          ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen), groups));
     } finally {
       rows.unpersist(false);
     }
+  }
+
+  /** {@link LogisticFits#rowHash} as a column function of (features, class index). */
+  private static UserDefinedFunction rowHash(long seed) {
+    return udf((UDF2<Vector, Double, Long>) (v, label) -> LogisticFits.rowHash(v, label, seed), DataTypes.LongType);
   }
 
   /** Feature vector and class index of the rows whose class is known. */

@@ -10,20 +10,21 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.util.sketch.BloomFilter;
 
 /** A fitted {@link LabelConsistencyDetector}: the fold models, class thresholds and the fit rows' filter. */
-public final class LabelConsistencyModel extends DetectorModel<LabelConsistencyModel> {
+public final class LabelConsistencyModel extends RowScoringModel<LabelConsistencyModel> {
   /**
    * Fitted state.
    *
    * @param folds number of folds
-   * @param seed seed of the row hash that assigns folds
+   * @param seed seed of the row hash and of the fold assignment
    * @param classes number of classes
    * @param weights [fold][class model][d+1] logistic coefficients, intercept last
    * @param thresholds per-class mean out-of-fold self-confidence on the fit data
    * @param classNames class names for evidence, or null (indices are shown)
    * @param fitRows Bloom filter of the fit rows' hashes, serialised and Base64-encoded
+   * @param groups the near-duplicate hash that assigns folds
    */
   public record State(int folds, long seed, int classes, double[][][] weights, double[] thresholds,
-      String[] classNames, String fitRows) implements Serializable {}
+      String[] classNames, String fitRows, NearDuplicateHash groups) implements Serializable {}
 
   private final State state;
 
@@ -70,7 +71,8 @@ public final class LabelConsistencyModel extends DetectorModel<LabelConsistencyM
       long hash = LogisticFits.rowHash(features, label, s.seed());
       double[] p;
       if (fitRows.mightContainLong(hash)) {
-        p = LogisticFits.probabilities(s.weights()[(int) Math.floorMod(hash, (long) s.folds())], x, s.classes());
+        p = LogisticFits.probabilities(s.weights()[s.groups().fold(features, s.seed(), s.folds())], x,
+            s.classes());
       } else {
         p = new double[s.classes()];
         for (double[][] fold : s.weights()) {

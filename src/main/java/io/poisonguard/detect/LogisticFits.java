@@ -37,8 +37,9 @@ final class LogisticFits {
    * @param x compressed features with the intercept 1 appended
    * @param label class index
    * @param exclude the one model group (fold) this row stays out of, −1 for none
+   * @param weight the row's weight in the loss (1 unless copies of it share the weight of one row)
    */
-  record Example(double[] x, int label, int exclude) implements Serializable {}
+  record Example(double[] x, int label, int exclude, double weight) implements Serializable {}
 
   /**
    * Fitted coefficients and, at the final coefficients, each model's data-loss gradient and Hessian.
@@ -82,7 +83,7 @@ final class LogisticFits {
   }
 
   /** SplitMix64's finaliser: every input bit affects every output bit. */
-  private static long mix(long z) {
+  static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     return z ^ (z >>> 31);
@@ -146,7 +147,7 @@ final class LogisticFits {
    * @param groups model groups (folds; 1 for a single model)
    * @param classes number of classes
    * @param dim length of {@link Example#x()} (features + intercept)
-   * @param ridge per-row L2 penalty on the non-intercept coefficients
+   * @param ridge L2 penalty per unit of row weight on the non-intercept coefficients
    */
   static Fit fit(JavaRDD<Example> rows, int groups, int classes, int dim, double ridge) {
     int models = classModels(classes);
@@ -155,7 +156,7 @@ final class LogisticFits {
     for (int iter = 0; iter < MAX_ITER; iter++) {
       double largest = 0;
       for (int g = 0; g < groups; g++) {
-        double lambda = ridge * stats.rows[g];
+        double lambda = ridge * stats.weight[g];
         for (int m = 0; m < models; m++) {
           double[] h = penalisedHessian(stats.hessian[g][m], lambda, dim);
           double[] step = solve(cholesky(h, dim), penalisedGradient(stats.gradient[g][m], w[g][m], lambda), dim);
@@ -175,7 +176,7 @@ final class LogisticFits {
     double[][][] hessian = new double[groups][models][];
     for (int g = 0; g < groups; g++) {
       for (int m = 0; m < models; m++) {
-        hessian[g][m] = penalisedHessian(stats.hessian[g][m], ridge * stats.rows[g], dim);
+        hessian[g][m] = penalisedHessian(stats.hessian[g][m], ridge * stats.weight[g], dim);
       }
     }
     return new Fit(w, stats.gradient, hessian, stats.rows);
@@ -192,10 +193,11 @@ final class LogisticFits {
           continue;
         }
         acc.rows[g]++;
+        acc.weight[g] += ex.weight();
         for (int m = 0; m < models; m++) {
           double p = sigmoid(dot(w[g][m], ex.x()));
-          double r = p - target(models, m, ex.label());
-          double v = p * (1 - p);
+          double r = ex.weight() * (p - target(models, m, ex.label()));
+          double v = ex.weight() * p * (1 - p);
           double[] grad = acc.gradient[g][m];
           double[] hess = acc.hessian[g][m];
           double[] x = ex.x();
@@ -298,11 +300,13 @@ final class LogisticFits {
   /** The aggregation buffer of one pass. */
   private static final class Stats implements Serializable {
     final long[] rows;
+    final double[] weight;
     final double[][][] gradient;
     final double[][][] hessian;
 
     Stats(int groups, int models, int dim) {
       rows = new long[groups];
+      weight = new double[groups];
       gradient = new double[groups][models][dim];
       hessian = new double[groups][models][dim * dim];
     }
@@ -310,6 +314,7 @@ final class LogisticFits {
     static Stats merge(Stats a, Stats b) {
       for (int g = 0; g < a.rows.length; g++) {
         a.rows[g] += b.rows[g];
+        a.weight[g] += b.weight[g];
         for (int m = 0; m < a.gradient[g].length; m++) {
           add(a.gradient[g][m], b.gradient[g][m]);
           add(a.hessian[g][m], b.hessian[g][m]);

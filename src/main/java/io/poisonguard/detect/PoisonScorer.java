@@ -70,8 +70,16 @@ public final class PoisonScorer {
         scoreCols.add(model.getScoreCol());
         logScale.add(model.unboundedScore());
       }
-      List<TailCalibrator> calibrators = TailCalibrator.fit(scored, scoreCols, logScale,
-          fitOnTrusted ? TailCalibrator.Reference.TRUSTED : TailCalibrator.Reference.BATCH);
+      // Kept: a score with a point mass needs a second calibration pass, which must not re-run the detectors.
+      Dataset<Row> scores = scored.select(scoreCols.stream().map(Columns::col).toArray(Column[]::new))
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      List<TailCalibrator> calibrators;
+      try {
+        calibrators = TailCalibrator.fit(scores, scoreCols, logScale,
+            fitOnTrusted ? TailCalibrator.Reference.TRUSTED : TailCalibrator.Reference.BATCH);
+      } finally {
+        scores.unpersist();
+      }
       return new Fitted(preparer, models, calibrators, config.targetFpr());
     } finally {
       prepared.unpersist();

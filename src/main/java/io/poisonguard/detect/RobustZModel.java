@@ -10,7 +10,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
 /** A fitted {@link RobustZDetector}: per class (and pooled) medians, scales and tail scales. */
-public final class RobustZModel extends DetectorModel<RobustZModel> {
+public final class RobustZModel extends RowScoringModel<RobustZModel> {
   /**
    * Fitted state; row 0 of each matrix is the pooled statistics.
    *

@@ -1,9 +1,18 @@
 package io.poisonguard.detect;
 
+import static io.poisonguard.spark.Columns.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 
 /**
  * Turns a detector's raw score into a tail probability: the share of reference rows expected to score at
@@ -25,6 +34,12 @@ import org.apache.spark.sql.Dataset;
  * (polynomial), and an exponential fitted on the raw scale would call ordinary far-but-clean rows extreme;
  * on the log scale a polynomial tail becomes exponential, which is what the extrapolation assumes.
  * A NaN score has p = 1 (no evidence).
+ *
+ * <p>A score with a point mass (a count that is zero on most rows, say) has a flat bulk: every level up to the
+ * top is tied, and the bulk says nothing about how fast the tail falls. Such a score is calibrated in two
+ * parts: the share of rows above the tie, times the tail probability among those rows, itself calibrated as
+ * above (a second pass over the rows above the tie). Only when no row is above the tie is any larger score
+ * maximally significant.
  */
 public final class TailCalibrator implements Serializable {
   /** What the calibration data is. */
@@ -44,12 +59,19 @@ public final class TailCalibrator implements Serializable {
   private final double[] levels;
   private final double[] quantiles;
   private final double tailRate;
+  /** Share of rows above a flat bulk, with {@link #beyond}; 0 when the bulk is not flat. */
+  private final double shareBeyond;
+  /** Calibration among the rows above a flat bulk, or null. */
+  private final TailCalibrator beyond;
 
-  private TailCalibrator(boolean logScale, double[] levels, double[] quantiles, double tailRate) {
+  private TailCalibrator(boolean logScale, double[] levels, double[] quantiles, double tailRate,
+      double shareBeyond, TailCalibrator beyond) {
     this.logScale = logScale;
     this.levels = levels;
     this.quantiles = quantiles;
     this.tailRate = tailRate;
+    this.shareBeyond = shareBeyond;
+    this.beyond = beyond;
   }
 
   /**
@@ -64,6 +86,8 @@ public final class TailCalibrator implements Serializable {
       Reference reference) {
     double[] levels = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
     double[][] raw = scored.stat().approxQuantile(scoreCols.toArray(new String[0]), levels, RELATIVE_ERROR);
+    int top = levels.length - 1;
+    int inner = reference == Reference.TRUSTED ? indexOf(levels, 0.99) : indexOf(levels, 0.5);
     List<TailCalibrator> out = new ArrayList<>();
     for (int c = 0; c < scoreCols.size(); c++) {
       if (raw[c].length != levels.length) {
@@ -73,14 +97,23 @@ public final class TailCalibrator implements Serializable {
       for (int i = 0; i < q.length; i++) {
         q[i] = logScale.get(c) ? Math.log1p(Math.max(0, raw[c][i])) : raw[c][i];
       }
+      double shareBeyond = 0;
+      TailCalibrator beyond = null;
+      if (q[inner] == q[top]) {
+        Column score = col(scoreCols.get(c));
+        Column above = score.gt(raw[c][top]).and(not(isnan(score)));
+        Row counts = scored.agg(sum(when(above, 1L).otherwise(0L)), count(when(not(isnan(score)), 1L))).first();
+        if (!counts.isNullAt(0) && counts.getLong(0) > 0) {
+          shareBeyond = (double) counts.getLong(0) / counts.getLong(1);
+          beyond = fit(scored.where(above), List.of(scoreCols.get(c)), List.of(logScale.get(c)), reference).get(0);
+        }
+      }
       // Tail anchored at the top level; its decay comes from the spread between an inner level and the top.
-      int top = levels.length - 1;
-      int inner = reference == Reference.TRUSTED ? indexOf(levels, 0.99) : indexOf(levels, 0.5);
       double scale = (q[top] - q[inner]) / Math.log((1 - levels[inner]) / (1 - levels[top]));
-      // A flat bulk (all quantiles tied) means anything beyond it is genuinely exceptional: a tiny but
+      // A flat bulk with nothing above it means anything beyond is genuinely exceptional: a tiny but
       // positive decay scale keeps the formula defined and makes such scores maximally significant.
       double floor = 1e-9 * Math.max(1, Math.abs(q[top]));
-      out.add(new TailCalibrator(logScale.get(c), levels, q, Math.max(scale, floor)));
+      out.add(new TailCalibrator(logScale.get(c), levels, q, Math.max(scale, floor), shareBeyond, beyond));
     }
     return out;
   }
@@ -101,6 +134,9 @@ public final class TailCalibrator implements Serializable {
     }
     double t = logScale ? Math.log1p(Math.max(0, score)) : score;
     int top = quantiles.length - 1;
+    if (t > quantiles[top] && beyond != null) {
+      return shareBeyond * beyond.pValue(score);
+    }
     if (t > quantiles[top]) {
       return (1 - levels[top]) * Math.exp(-(t - quantiles[top]) / tailRate);
     }

@@ -1,0 +1,145 @@
+package io.poisonguard.detect;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.rand;
+import static org.apache.spark.sql.functions.when;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Duplicates and floods on spambase. The duplicates detector flags a row whose label is outvoted by its
+ * near-copies and leaves spambase's own large, label-consistent groups of identical rows alone; a flood of
+ * near-copies that agree with each other is caught by the label-aware detectors, whose copies never vouch
+ * for each other.
+ */
+@ExtendWith(SharedSpark.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DuplicateTest {
+  private static final String SCORE = PoisonDetector.scoreColumn(DuplicateDetector.CODE);
+  private static final String EVIDENCE = PoisonDetector.evidenceColumn(DuplicateDetector.CODE);
+  private static final String FLOOD = "flood";
+  private static final long COPY_IDS = 1_000_000_000L;
+
+  private Spambase data;
+
+  @BeforeAll
+  void load(SparkSession spark) {
+    data = Spambase.load(spark);
+  }
+
+  @AfterAll
+  void release() {
+    data.release();
+  }
+
+  /**
+   * {@code copies} copies of each of {@code bases} seeded rows, every feature moved by uniform noise of at most
+   * {@code noise} of its 5–95% spread, with the original label or the other class ({@code flip}); marked in
+   * column {@value #FLOOD} when flipped. Ids start at {@code firstId}.
+   */
+  private Dataset<Row> copies(SparkSession spark, int bases, int copies, double noise, boolean flip, long firstId) {
+    List<String> features = data.schema.numericFeatures();
+    double[][] bounds = data.clean.stat().approxQuantile(features.toArray(new String[0]),
+        new double[] {0.05, 0.95}, 1e-3);
+    Dataset<Row> added = data.clean.where(col(Columns.ID).isin(Spambase.pick(bases, 11).toArray()))
+        .crossJoin(spark.range(copies).withColumnRenamed("id", "copy"));
+    for (int i = 0; i < features.size() && noise > 0; i++) {
+      double spread = Math.max(bounds[i][1] - bounds[i][0], 1e-3);
+      added = added.withColumn(features.get(i),
+          col(features.get(i)).plus(rand(100 + i).minus(0.5).multiply(2 * noise * spread)));
+    }
+    Column other = when(col("type").equalTo("spam"), lit("nonspam")).otherwise(lit("spam"));
+    return added.withColumn("type", flip ? other : col("type"))
+        .withColumn(Columns.ID, col(Columns.ID).multiply(1000).plus(col("copy")).plus(firstId))
+        .drop("copy").withColumn(FLOOD, lit(flip));
+  }
+
+  private Dataset<Row> cleanRows() {
+    return data.clean.withColumn(FLOOD, lit(false));
+  }
+
+  private static Dataset<Row> prepare(Dataset<Row> batch, Spambase data) {
+    return FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch);
+  }
+
+  @Test
+  void aCopyOutvotedByItsGroupScoresItsConflictsAndNaturalGroupsDoNot(SparkSession spark) {
+    // Three rows, each with two faithful copies and one copy carrying the other class.
+    Dataset<Row> batch = cleanRows().unionByName(copies(spark, 3, 2, 0, false, COPY_IDS))
+        .unionByName(copies(spark, 3, 1, 0, true, 2 * COPY_IDS));
+    Dataset<Row> prepared = prepare(batch, data).cache();
+    Dataset<Row> scored = new DuplicateDetector().setSeed(3).fit(prepared).transform(prepared).cache();
+    List<Row> flipped = scored.where(col(FLOOD)).select(SCORE, EVIDENCE).collectAsList();
+    assertEquals(3, flipped.size());
+    for (Row row : flipped) {
+      assertTrue(row.getDouble(0) >= 3, "flipped copy scores " + row.getDouble(0));
+      assertTrue(row.getString(1).matches("group=\\d+,conflicting=\\d+"), row.getString(1));
+    }
+    // The majority of each group is the group's own evidence: the originals and faithful copies score 0.
+    Set<Long> bases = Spambase.pick(3, 11);
+    Column family = col(Columns.ID).isin(bases.toArray()).or(col(Columns.ID).geq(COPY_IDS));
+    assertEquals(0, scored.where(family.and(not(col(FLOOD))).and(col(SCORE).gt(0))).count());
+    // Spambase's own duplicates (groups of up to 69 identical rows) nearly all agree on their label.
+    long natural = scored.where(not(family).and(col(SCORE).gt(0))).count();
+    System.out.printf("duplicates: %d of %d spambase rows outvoted by their near-copies%n", natural, Spambase.ROWS);
+    assertTrue(natural <= 0.01 * Spambase.ROWS, natural + " natural conflicts");
+    assertEquals(0, scored.where(col(SCORE).gt(0).and(col(EVIDENCE).isNull())).count(),
+        "every scored row carries evidence");
+    scored.unpersist();
+    prepared.unpersist();
+  }
+
+  @Test
+  void aFloodOfNearCopiesCannotVouchForItself(SparkSession spark) {
+    Dataset<Row> prepared = prepare(cleanRows().unionByName(copies(spark, 5, 92, 0.01, true, COPY_IDS)), data).cache();
+    Dataset<Row> scored = new KnnLabelDetector().setSeed(3).fit(prepared).transform(
+        new LabelConsistencyDetector().setSeed(3).fit(prepared).transform(prepared)).cache();
+    double consistency = Spambase.auc(scored, PoisonDetector.scoreColumn(LabelConsistencyDetector.CODE), FLOOD);
+    double knn = Spambase.auc(scored, PoisonDetector.scoreColumn(KnnLabelDetector.CODE), FLOOD);
+    System.out.printf("flood of 5 × 92 near-copies: label_consistency AUC %.4f, knn_label AUC %.4f%n",
+        consistency, knn);
+    assertTrue(consistency >= 0.93, "label_consistency AUC " + consistency);
+    assertTrue(knn >= 0.80, "knn_label AUC " + knn);
+    scored.unpersist();
+    prepared.unpersist();
+  }
+
+  @Test
+  void sameSeedSameScoresAndSaveLoadRoundTrip(SparkSession spark, @TempDir Path dir) throws IOException {
+    Dataset<Row> prepared = prepare(cleanRows().unionByName(copies(spark, 3, 2, 0, true, COPY_IDS)), data).cache();
+    DuplicateModel model = new DuplicateDetector().setSeed(3).fit(prepared);
+    Dataset<Row> scored = model.transform(prepared).cache();
+    assertTrue(scored.where(col(SCORE).gt(0)).count() > 0, "the outvoted originals score");
+    assertEquals(0, differences(scored, new DuplicateDetector().setSeed(3).fit(prepared).transform(prepared)));
+    model.write().save(dir.resolve("dup").toString());
+    assertEquals(0, differences(scored, DuplicateModel.load(dir.resolve("dup").toString()).transform(prepared)));
+    scored.unpersist();
+    prepared.unpersist();
+  }
+
+  private static long differences(Dataset<Row> a, Dataset<Row> b) {
+    Dataset<Row> joined = a.select(col(Columns.ID), col(SCORE).as("a"))
+        .join(b.select(col(Columns.ID), col(SCORE).as("b")), Columns.ID);
+    assertEquals(a.count(), joined.count());
+    return joined.where(col("a").notEqual(col("b"))).count();
+  }
+}
