@@ -1,0 +1,106 @@
+package io.poisonguard.detect;
+
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.lit;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Spectral signatures on spambase: a backdoor (nonspam rows with a three-feature trigger, relabelled spam)
+ * and random label flips both show up along the top direction of their class.
+ */
+@ExtendWith(SharedSpark.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SpectralTest {
+  private static final String SCORE = PoisonDetector.scoreColumn(SpectralDetector.CODE);
+  private static final String EVIDENCE = PoisonDetector.evidenceColumn(SpectralDetector.CODE);
+  private static final String BACKDOOR = "backdoor";
+  private static final List<String> TRIGGER = List.of("george", "charSemicolon", "capitalAve");
+
+  private Spambase data;
+
+  @BeforeAll
+  void load(SparkSession spark) {
+    data = Spambase.load(spark);
+  }
+
+  @AfterAll
+  void release() {
+    data.release();
+  }
+
+  /** 230 nonspam rows (5% of spambase) copied with the trigger features at their 99.9th percentile, as spam. */
+  private Dataset<Row> withBackdoor() {
+    double[][] top = data.clean.stat().approxQuantile(TRIGGER.toArray(new String[0]), new double[] {0.999}, 1e-4);
+    Dataset<Row> poison = data.clean.where(col("type").equalTo("nonspam"))
+        .where(col(Columns.ID).isin(Spambase.pick(700, 5).toArray())).limit(230);
+    for (int i = 0; i < TRIGGER.size(); i++) {
+      poison = poison.withColumn(TRIGGER.get(i), lit(top[i][0]));
+    }
+    poison = poison.withColumn("type", lit("spam")).withColumn(Columns.ID, col(Columns.ID).plus(1_000_000L))
+        .withColumn(BACKDOOR, lit(true));
+    return data.clean.withColumn(BACKDOOR, lit(false)).unionByName(poison);
+  }
+
+  private Dataset<Row> scored(Dataset<Row> batch, long seed) {
+    Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch);
+    return new SpectralDetector().setSeed(seed).fit(prepared).transform(prepared);
+  }
+
+  @Test
+  void backdoorRowsProjectFarAlongTheirClasssTopDirection() {
+    Dataset<Row> scored = scored(withBackdoor(), 3).cache();
+    double auc = Spambase.auc(scored, SCORE, BACKDOOR);
+    System.out.printf("spectral AUC, 5%% backdoor: %.4f%n", auc);
+    assertTrue(auc >= 0.85, "AUC " + auc);
+    String evidence = scored.where(col(BACKDOOR)).orderBy(col(SCORE).desc()).select(EVIDENCE).first().getString(0);
+    assertTrue(evidence.matches("view=(features|gradient),projection=[+-]\\d+\\.\\d\\d"), evidence);
+    scored.unpersist();
+  }
+
+  @Test
+  void randomFlipsStandOutToo() {
+    Dataset<Row> scored = scored(Spambase.flip(data.clean, 0.10, 42), 3).cache();
+    double auc = Spambase.auc(scored, SCORE, Spambase.FLIPPED);
+    System.out.printf("spectral AUC, 10%% flips: %.4f%n", auc);
+    assertTrue(auc >= 0.80, "AUC " + auc);
+    scored.unpersist();
+  }
+
+  @Test
+  void sameSeedSameScoresAndSaveLoadRoundTrip(@TempDir Path dir) throws IOException {
+    Dataset<Row> batch = withBackdoor();
+    Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch).cache();
+    SpectralModel model = new SpectralDetector().setSeed(3).fit(prepared);
+    Dataset<Row> first = model.transform(prepared).select(col(Columns.ID), col(SCORE).as("a")).cache();
+    Dataset<Row> again = new SpectralDetector().setSeed(3).fit(prepared).transform(prepared)
+        .select(col(Columns.ID), col(SCORE).as("b"));
+    // Equal up to rounding: Spark merges the partitions' moment sums in task-completion order.
+    assertEquals(0, first.join(again, Columns.ID)
+        .where(abs(col("a").minus(col("b"))).gt(greatest(lit(1.0), abs(col("a"))).multiply(1e-9))).count());
+    model.write().save(dir.resolve("spectral").toString());
+    Dataset<Row> loaded = SpectralModel.load(dir.resolve("spectral").toString()).transform(prepared)
+        .select(col(Columns.ID), col(SCORE).as("b"));
+    assertEquals(first.count(), first.join(loaded, Columns.ID).count());
+    assertEquals(0, first.join(loaded, Columns.ID).where(col("a").notEqual(col("b"))).count());
+    first.unpersist();
+    prepared.unpersist();
+  }
+}
