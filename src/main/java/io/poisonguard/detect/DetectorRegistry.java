@@ -24,7 +24,8 @@ import org.apache.spark.ml.param.Param;
  * {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}:
  * {@code enabled, num_folds, ridge, seed}; {@code knn_label}: {@code enabled, num_neighbors, max_rows, seed};
  * {@code influence}: {@code enabled, ridge}; {@code duplicates}: {@code enabled, num_tables, num_projections,
- * bucket_width, seed}; {@code spectral}: {@code enabled, ridge, seed}. Values are checked against the
+ * bucket_width, seed}; {@code spectral}: {@code enabled, ridge, seed}; {@code mahalanobis}: {@code enabled,
+ * max_sample_rows, support, seed}. Values are checked against the
  * Param's type and its validator; {@code seed}, when not given, comes from the pipeline's seed.
  */
 public final class DetectorRegistry {
@@ -42,6 +43,7 @@ public final class DetectorRegistry {
     DETECTORS.put(InfluenceDetector.CODE, InfluenceDetector::new);
     DETECTORS.put(DuplicateDetector.CODE, DuplicateDetector::new);
     DETECTORS.put(SpectralDetector.CODE, SpectralDetector::new);
+    DETECTORS.put(MahalanobisDetector.CODE, MahalanobisDetector::new);
   }
 
   private static final Set<String> WIRING = Set.of("featuresCol", "labelCol", "scoreCol", "evidenceCol");

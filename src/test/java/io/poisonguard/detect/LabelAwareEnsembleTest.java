@@ -63,7 +63,8 @@ class LabelAwareEnsembleTest {
     double fpr = rate(scored.where(not(col(Spambase.FLIPPED))));
     long labelReasons = scored.where(col(Spambase.FLIPPED).and(col(Columns.FLAGGED)))
         .where("exists(" + Columns.REASONS + ", r -> r like 'label_consistency:%' or r like 'knn_label:%'"
-            + " or r like 'influence:%')").count();
+            + " or r like 'influence:%' or r like 'spectral:%' or r like 'mahalanobis:%' or r like 'duplicates:%')")
+        .count();
     long flaggedFlips = scored.where(col(Spambase.FLIPPED).and(col(Columns.FLAGGED))).count();
     System.out.printf("ensemble, 10%% flips, %s: ROC-AUC %.4f, recall at 1%% target %.4f, clean flagged %.4f,"
         + " flagged flips with a label-aware reason %d/%d%n", mode, auc, recall, fpr, labelReasons, flaggedFlips);

@@ -34,6 +34,8 @@ final class Spambase {
   static final int ROWS = 4601;
   /** Ground-truth column of the flip attack: true where the label was flipped. */
   static final String FLIPPED = "flipped";
+  static final String BACKDOOR = "backdoor";
+  private static final List<String> TRIGGER = List.of("george", "charSemicolon", "capitalAve");
 
   final Dataset<Row> clean;
   final FeatureSchema schema;
@@ -66,6 +68,22 @@ final class Spambase {
 
   void release() {
     clean.unpersist();
+  }
+
+  /**
+   * Spambase plus a backdoor: 230 nonspam rows (5%) copied with a trigger (three features at their 99.9th
+   * percentile, each plausible alone) and labelled spam, marked in column {@value #BACKDOOR}.
+   */
+  Dataset<Row> withBackdoor() {
+    double[][] top = clean.stat().approxQuantile(TRIGGER.toArray(new String[0]), new double[] {0.999}, 1e-4);
+    Dataset<Row> poison = clean.where(col("type").equalTo("nonspam"))
+        .where(col(Columns.ID).isin(pick(700, 5).toArray())).limit(230);
+    for (int i = 0; i < TRIGGER.size(); i++) {
+      poison = poison.withColumn(TRIGGER.get(i), lit(top[i][0]));
+    }
+    poison = poison.withColumn("type", lit("spam")).withColumn(Columns.ID, col(Columns.ID).plus(1_000_000L))
+        .withColumn(BACKDOOR, lit(true));
+    return clean.withColumn(BACKDOOR, lit(false)).unionByName(poison);
   }
 
   /** {@code rows} with the label of a seeded {@code share} of them flipped (spam ↔ nonspam), plus the truth. */

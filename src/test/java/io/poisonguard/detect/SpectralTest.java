@@ -11,7 +11,6 @@ import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -31,8 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SpectralTest {
   private static final String SCORE = PoisonDetector.scoreColumn(SpectralDetector.CODE);
   private static final String EVIDENCE = PoisonDetector.evidenceColumn(SpectralDetector.CODE);
-  private static final String BACKDOOR = "backdoor";
-  private static final List<String> TRIGGER = List.of("george", "charSemicolon", "capitalAve");
 
   private Spambase data;
 
@@ -46,19 +43,6 @@ class SpectralTest {
     data.release();
   }
 
-  /** 230 nonspam rows (5% of spambase) copied with the trigger features at their 99.9th percentile, as spam. */
-  private Dataset<Row> withBackdoor() {
-    double[][] top = data.clean.stat().approxQuantile(TRIGGER.toArray(new String[0]), new double[] {0.999}, 1e-4);
-    Dataset<Row> poison = data.clean.where(col("type").equalTo("nonspam"))
-        .where(col(Columns.ID).isin(Spambase.pick(700, 5).toArray())).limit(230);
-    for (int i = 0; i < TRIGGER.size(); i++) {
-      poison = poison.withColumn(TRIGGER.get(i), lit(top[i][0]));
-    }
-    poison = poison.withColumn("type", lit("spam")).withColumn(Columns.ID, col(Columns.ID).plus(1_000_000L))
-        .withColumn(BACKDOOR, lit(true));
-    return data.clean.withColumn(BACKDOOR, lit(false)).unionByName(poison);
-  }
-
   private Dataset<Row> scored(Dataset<Row> batch, long seed) {
     Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch);
     return new SpectralDetector().setSeed(seed).fit(prepared).transform(prepared);
@@ -66,11 +50,11 @@ class SpectralTest {
 
   @Test
   void backdoorRowsProjectFarAlongTheirClasssTopDirection() {
-    Dataset<Row> scored = scored(withBackdoor(), 3).cache();
-    double auc = Spambase.auc(scored, SCORE, BACKDOOR);
+    Dataset<Row> scored = scored(data.withBackdoor(), 3).cache();
+    double auc = Spambase.auc(scored, SCORE, Spambase.BACKDOOR);
     System.out.printf("spectral AUC, 5%% backdoor: %.4f%n", auc);
     assertTrue(auc >= 0.85, "AUC " + auc);
-    String evidence = scored.where(col(BACKDOOR)).orderBy(col(SCORE).desc()).select(EVIDENCE).first().getString(0);
+    String evidence = scored.where(col(Spambase.BACKDOOR)).orderBy(col(SCORE).desc()).select(EVIDENCE).first().getString(0);
     assertTrue(evidence.matches("view=(features|gradient),projection=[+-]\\d+\\.\\d\\d"), evidence);
     scored.unpersist();
   }
@@ -86,7 +70,7 @@ class SpectralTest {
 
   @Test
   void sameSeedSameScoresAndSaveLoadRoundTrip(@TempDir Path dir) throws IOException {
-    Dataset<Row> batch = withBackdoor();
+    Dataset<Row> batch = data.withBackdoor();
     Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch).cache();
     SpectralModel model = new SpectralDetector().setSeed(3).fit(prepared);
     Dataset<Row> first = model.transform(prepared).select(col(Columns.ID), col(SCORE).as("a")).cache();
