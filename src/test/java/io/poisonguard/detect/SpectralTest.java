@@ -54,7 +54,8 @@ class SpectralTest {
     double auc = Spambase.auc(scored, SCORE, Spambase.BACKDOOR);
     System.out.printf("spectral AUC, 5%% backdoor: %.4f%n", auc);
     assertTrue(auc >= 0.85, "AUC " + auc);
-    String evidence = scored.where(col(Spambase.BACKDOOR)).orderBy(col(SCORE).desc()).select(EVIDENCE).first().getString(0);
+    String evidence = scored.where(col(Spambase.BACKDOOR)).orderBy(col(SCORE).desc()).select(EVIDENCE).first()
+        .getString(0);
     assertTrue(evidence.matches("view=(features|gradient),projection=[+-]\\d+\\.\\d\\d"), evidence);
     scored.unpersist();
   }
