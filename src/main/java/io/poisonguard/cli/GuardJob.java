@@ -7,6 +7,9 @@ import io.poisonguard.config.InputConfig;
 import io.poisonguard.config.PipelineConfig;
 import io.poisonguard.config.PipelineLoader;
 import io.poisonguard.detect.PoisonScorer;
+import io.poisonguard.detect.SourceFinding;
+import io.poisonguard.detect.SourceInfluence;
+import io.poisonguard.detect.SourceScreen;
 import io.poisonguard.gate.Gate;
 import io.poisonguard.gate.GateDecision;
 import io.poisonguard.gate.GateInputs;
@@ -27,6 +30,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,6 +93,7 @@ final class GuardJob {
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
           d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored())));
       Dataset<Row> scored = detection.scored();
+      Dataset<Row> cachedScores = detection.cached();
       long quarantined = detection.flagged();
       long clean = read.accepted - quarantined;
 
@@ -117,7 +122,7 @@ final class GuardJob {
           quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(batch.inputs()),
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
           config.seed(), audit.lastHash(config.name()), null)), r -> "recorded run " + r.runId());
-      scored.unpersist();
+      cachedScores.unpersist();
       return summary;
     } finally {
       batch.release();
@@ -139,13 +144,20 @@ final class GuardJob {
 
   private Detection detect(Dataset<Row> accepted, FeatureSchema schema, Optional<IngestedBatch> reference) {
     Dataset<Row> fitOn = reference.map(IngestedBatch::accepted).orElse(accepted);
-    Dataset<Row> scored = PoisonScorer.fit(fitOn, schema, config.detect(), config.seed(), reference.isPresent())
-        .transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
-    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count());
+    double target = config.detect().targetFpr();
+    PoisonScorer.Fitted fitted = PoisonScorer.fit(fitOn, schema, config.detect(), config.seed(), reference.isPresent());
+    Dataset<Row> rows = fitted.transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
+    List<SourceFinding> sources = new ArrayList<>(SourceScreen.judge(rows, target));
+    reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
+    Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
+    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count(), rows);
   }
 
-  /** The scored batch (cached until the run ends) and how many of its rows are flagged. */
-  private record Detection(Dataset<Row> scored, long flagged) {}
+  /**
+   * The scored batch with source verdicts applied, how many of its rows are flagged, and the per-row scores it
+   * derives from (cached until the run ends).
+   */
+  private record Detection(Dataset<Row> scored, long flagged, Dataset<Row> cached) {}
 
   private Map<Verdict, Long> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
       FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {

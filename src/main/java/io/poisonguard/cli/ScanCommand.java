@@ -8,6 +8,9 @@ import io.poisonguard.config.InputConfig;
 import io.poisonguard.config.PipelineLoader;
 import io.poisonguard.detect.DetectorRegistry;
 import io.poisonguard.detect.PoisonScorer;
+import io.poisonguard.detect.SourceFinding;
+import io.poisonguard.detect.SourceInfluence;
+import io.poisonguard.detect.SourceScreen;
 import io.poisonguard.ingest.IngestedBatch;
 import io.poisonguard.ingest.Ingestor;
 import io.poisonguard.spark.Columns;
@@ -94,7 +97,13 @@ public final class ScanCommand implements Command {
       Dataset<Row> accepted = batch.accepted();
       PoisonScorer.Fitted fitted = PoisonScorer.fit(trusted.map(IngestedBatch::accepted).orElse(accepted),
           batch.features(), detect, seed, trusted.isPresent());
-      Dataset<Row> scored = fitted.transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
+      Dataset<Row> rows = fitted.transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
+      List<SourceScreen.Verdict> sources = SourceScreen.judge(rows, detect.targetFpr());
+      List<SourceInfluence.Verdict> sourceInfluence = trusted.map(t -> SourceInfluence.judge(fitted, accepted,
+          t.accepted(), detect.targetFpr())).orElse(List.of());
+      List<SourceFinding> findings = new ArrayList<>(sources);
+      findings.addAll(sourceInfluence);
+      Dataset<Row> scored = SourceFinding.flagRows(rows, findings);
       List<Column> columns = new ArrayList<>(List.of(
           Columns.col(input.id() == null ? Columns.ID : input.id()).as("id"),
           Columns.col(Columns.POISON_SCORE).as("poison_score"),
@@ -116,11 +125,13 @@ public final class ScanCommand implements Command {
       summary.put("flagged", counts.isNullAt(1) ? 0 : counts.getLong(1));
       summary.put("rejected", rejected);
       summary.put("detectors", fitted.detectorCodes());
+      summary.put("sources", sources);
+      summary.put("source_influence", sourceInfluence);
       summary.put("fitted_on", trusted.isPresent() ? "trusted:" + args.get("trusted") : "batch");
       summary.put("target_fpr", detect.targetFpr());
       summary.put("seed", seed);
       JSON.writeValue(outDir.resolve("summary.json").toFile(), summary);
-      scored.unpersist();
+      rows.unpersist();
       out.printf("scanned %d rows, flagged %s, rejected %d -> %s%n", counts.getLong(0), summary.get("flagged"),
           rejected, outDir.resolve("scores.csv"));
       return ExitCodes.OK;

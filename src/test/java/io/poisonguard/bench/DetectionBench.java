@@ -199,7 +199,47 @@ public final class DetectionBench {
       md.append(String.format(Locale.ROOT, " %s / %s / %s |%n", num(acc.get("clean_only")),
           num(acc.get("all_poisoned")), num(acc.get("guard_kept"))));
     }
+    md.append(verdicts(rows, detectors));
     return md.toString();
+  }
+
+  /**
+   * Against the detector suite's targets: on how many rows the ensemble's ROC-AUC is within 0.01 of the best
+   * single detector (or above), and the measured false-positive rate against the 2% ceiling.
+   */
+  @SuppressWarnings("unchecked")
+  private static String verdicts(List<Map<String, Object>> rows, List<String> detectors) {
+    int close = 0;
+    int withinFpr = 0;
+    double worstFpr = 0;
+    List<String> behind = new ArrayList<>();
+    for (Map<String, Object> r : rows) {
+      Map<String, Map<String, Object>> m = (Map<String, Map<String, Object>>) r.get("metrics");
+      double ensemble = ((Number) m.get("ensemble").get("roc_auc")).doubleValue();
+      double best = Double.NEGATIVE_INFINITY;
+      String bestName = "";
+      for (String d : detectors) {
+        if (m.containsKey(d) && m.get(d).get("roc_auc") instanceof Number n && n.doubleValue() > best) {
+          best = n.doubleValue();
+          bestName = d;
+        }
+      }
+      if (ensemble >= best - 0.01) {
+        close++;
+      } else {
+        behind.add(String.format(Locale.ROOT, "%s/%s (%.3f vs %s %.3f)", r.get("dataset"), r.get("attack"),
+            ensemble, bestName, best));
+      }
+      double fpr = ((Number) m.get("ensemble").get("fpr")).doubleValue();
+      worstFpr = Math.max(worstFpr, fpr);
+      if (fpr <= 0.02) {
+        withinFpr++;
+      }
+    }
+    return String.format(Locale.ROOT, "%nEnsemble ROC-AUC within 0.01 of the best single detector (or above) on %d "
+        + "of %d rows; behind on: %s.%n%nFalse-positive rate of `_pg_flagged` on clean rows at most 2%% on %d of %d "
+        + "rows; largest %.3f.%n", close, rows.size(), behind.isEmpty() ? "none" : String.join(", ", behind),
+        withinFpr, rows.size(), worstFpr);
   }
 
   private static String cell(Map<String, Object> m) {

@@ -1,0 +1,105 @@
+package io.poisonguard.detect;
+
+import static io.poisonguard.spark.Columns.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.poisonguard.spark.Columns;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Provenance: flags every row of a source (feed) whose share of suspect rows stands out against the other
+ * sources, with the reason {@code source:feed=NAME,suspect_share=0.31,others=0.04}.
+ *
+ * <p>A row is suspect when its combined tail probability is at most {@value #SUSPECT_FACTOR} times the target
+ * false-positive rate: a looser level than flagging, so a feed whose rows are each only mildly odd still adds
+ * up. One aggregation per source over the scored (cached) batch; only one row per source reaches the driver.
+ * A source s with x suspect rows out of n is tested against the pooled rate r of all other sources with the
+ * Chernoff bound P(Bin(n, r) ≥ x) ≤ exp(−n · KL(x/n ‖ r)) (an upper bound, so conservative), times the number
+ * of sources; it is flagged when that is at most the target rate and its share is at least
+ * {@value #MIN_RATIO} times r (real feeds differ a little; the guard acts on feeds that differ a lot). Its
+ * rows are flagged by {@link SourceFinding#flagRows}. With fewer than two sources nothing changes.
+ */
+public final class SourceScreen {
+  /** Suspect level as a multiple of the target false-positive rate. */
+  static final double SUSPECT_FACTOR = 10;
+  /** Smallest ratio of a flagged source's suspect share to the other sources' share. */
+  static final double MIN_RATIO = 2;
+  /** Reason code. */
+  public static final String CODE = "source";
+
+  private SourceScreen() {}
+
+  /** A source's verdict: its counts, the others' suspect share and the corrected bound. */
+  public record Verdict(String source, long rows, long suspect, double othersShare, double pValue, boolean flagged)
+      implements SourceFinding {
+    @Override
+    public String reason() {
+      return String.format(Locale.ROOT, "%s:feed=%s,suspect_share=%.3f,others=%.3f", CODE, source,
+          (double) suspect / rows, othersShare);
+    }
+  }
+
+  /**
+   * Judges the sources of a scored batch (the output of {@link PoisonScorer.Fitted#transform}, cached: it is
+   * read once here and again by whatever uses the result).
+   *
+   * @return one verdict per source, by source name
+   */
+  public static List<Verdict> judge(Dataset<Row> scored, double targetFpr) {
+    if (!Arrays.asList(scored.columns()).contains(Columns.SOURCE)) {
+      return List.of();
+    }
+    double level = Math.min(1.0, SUSPECT_FACTOR * targetFpr);
+    Column suspect = lit(1.0).minus(col(Columns.POISON_SCORE)).leq(level);
+    List<Row> perSource = scored.groupBy(col(Columns.SOURCE))
+        .agg(count(lit(1)), sum(when(suspect, 1L).otherwise(0L)))
+        .orderBy(col(Columns.SOURCE)).collectAsList();
+    int sources = perSource.size();
+    long totalRows = 0;
+    long totalSuspect = 0;
+    for (Row r : perSource) {
+      totalRows += r.getLong(1);
+      totalSuspect += r.getLong(2);
+    }
+    List<Verdict> verdicts = new ArrayList<>();
+    for (Row r : perSource) {
+      String name = r.isNullAt(0) ? null : r.getString(0);
+      long n = r.getLong(1);
+      long x = r.getLong(2);
+      long otherRows = totalRows - n;
+      if (sources < 2 || otherRows == 0) {
+        verdicts.add(new Verdict(name, n, x, Double.NaN, 1.0, false));
+        continue;
+      }
+      // Half a row added to the others keeps their share above zero when none of their rows is suspect.
+      double others = (totalSuspect - x + 0.5) / (otherRows + 1.0);
+      double share = (double) x / n;
+      double bound = share <= others ? 1.0 : Math.exp(-n * divergence(share, others));
+      double corrected = Math.min(1.0, bound * sources);
+      verdicts.add(new Verdict(name, n, x, others, corrected,
+          corrected <= targetFpr && share >= MIN_RATIO * others));
+    }
+    return verdicts;
+  }
+
+  /** Kullback–Leibler divergence between Bernoulli(a) and Bernoulli(b). */
+  private static double divergence(double a, double b) {
+    double d = 0;
+    if (a > 0) {
+      d += a * Math.log(a / b);
+    }
+    if (a < 1) {
+      d += (1 - a) * Math.log((1 - a) / (1 - b));
+    }
+    return d;
+  }
+}

@@ -1,0 +1,85 @@
+package io.poisonguard.detect;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.when;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.poisonguard.config.DetectConfig;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Provenance on spambase split into four feeds: a feed with 30% flipped labels is flagged as a whole. */
+@ExtendWith(SharedSpark.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SourceScreenTest {
+  private static final long SEED = 7;
+  private Spambase data;
+
+  @BeforeAll
+  void load(SparkSession spark) {
+    data = Spambase.load(spark);
+  }
+
+  @AfterAll
+  void release() {
+    data.release();
+  }
+
+  /** Spambase with {@code _pg_source} = feed-0..feed-3 by id; feed-3's labels flipped at {@code share}. */
+  private Dataset<Row> feeds(double share) {
+    Dataset<Row> rows = Spambase.flip(data.clean, share, 42)
+        .withColumn(Columns.SOURCE, concat(lit("feed-"), pmod(col(Columns.ID), lit(4)).cast("string")));
+    // Only feed-3 keeps its flips; the other feeds keep their true labels.
+    Dataset<Row> truth = data.clean.select(col(Columns.ID), col("type").as("true_type"));
+    return rows.join(truth, Columns.ID)
+        .withColumn("type", when(col(Columns.SOURCE).equalTo("feed-3"), col("type")).otherwise(col("true_type")))
+        .withColumn(Spambase.FLIPPED, col(Spambase.FLIPPED).and(col(Columns.SOURCE).equalTo("feed-3")))
+        .drop("true_type");
+  }
+
+  private static Dataset<Row> score(Dataset<Row> batch, Spambase data) {
+    return PoisonScorer.fit(batch, data.schema, DetectConfig.defaults(), SEED, false).transform(batch)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  @Test
+  void aFeedWithManyFlippedLabelsIsFlaggedAsAWhole() {
+    Dataset<Row> rows = score(feeds(0.3), data);
+    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01);
+    verdicts.forEach(v -> System.out.println("source verdict: " + v));
+    assertEquals(4, verdicts.size());
+    for (SourceScreen.Verdict v : verdicts) {
+      assertEquals(v.source().equals("feed-3"), v.flagged(), v.toString());
+    }
+    Dataset<Row> judged = SourceFinding.flagRows(rows, verdicts);
+    long feed = judged.where(col(Columns.SOURCE).equalTo("feed-3")).count();
+    assertEquals(feed, judged.where(col(Columns.SOURCE).equalTo("feed-3").and(col(Columns.FLAGGED)))
+        .where("exists(" + Columns.REASONS + ", r -> r like 'source:feed=feed-3,suspect_share=%')").count());
+    rows.unpersist();
+  }
+
+  @Test
+  void cleanFeedsAreLeftAlone() {
+    Dataset<Row> rows = score(feeds(0), data);
+    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01);
+    verdicts.forEach(v -> System.out.println("source verdict, clean feeds: " + v));
+    assertTrue(verdicts.stream().noneMatch(SourceScreen.Verdict::flagged), verdicts.toString());
+    assertEquals(rows.where(col(Columns.FLAGGED)).count(),
+        SourceFinding.flagRows(rows, verdicts).where(col(Columns.FLAGGED)).count());
+    rows.unpersist();
+  }
+}
