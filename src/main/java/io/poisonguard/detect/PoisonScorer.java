@@ -51,7 +51,9 @@ public final class PoisonScorer {
    * @param schema label and feature columns
    * @param config target false-positive rate and detector settings (validated here)
    * @param seed seed for every random choice (detectors without an explicit seed setting)
-   * @param fitOnTrusted whether {@code fitOn} is trusted (chooses the calibration, see {@link TailCalibrator})
+   * @param fitOnTrusted whether {@code fitOn} is trusted (chooses the calibration, see {@link TailCalibrator});
+   *     trusted rows are calibrated out of fold, each half by detectors fitted on the other half, since a
+   *     detector scores the rows it was fitted on as more typical than new ones
    */
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
@@ -61,35 +63,58 @@ public final class PoisonScorer {
           + String.join(", ", DetectorRegistry.names()));
     }
     FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(fitOn);
-    // Prepared once and shared: every detector and the calibration read these two columns only.
-    Dataset<Row> prepared = preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX)
+    // Prepared once and shared: every detector and the calibration read these columns only.
+    Dataset<Row> prepared = preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      List<DetectorModel<?>> models = new ArrayList<>();
-      for (DetectorEstimator<?> estimator : estimators) {
-        models.add(estimator.fit(prepared));
-      }
-      Dataset<Row> scored = prepared;
-      List<String> scoreCols = new ArrayList<>();
-      List<Boolean> logScale = new ArrayList<>();
-      for (DetectorModel<?> model : models) {
-        scored = model.transform(scored);
-        scoreCols.add(model.getScoreCol());
-        logScale.add(model.unboundedScore());
-      }
-      // Kept: a score with a point mass needs a second calibration pass, which must not re-run the detectors.
-      Dataset<Row> scores = scored.select(scoreCols.stream().map(Columns::col).toArray(Column[]::new))
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      List<DetectorModel<?>> models = fitAll(estimators, prepared);
       List<TailCalibrator> calibrators;
-      try {
-        calibrators = TailCalibrator.fit(scores, scoreCols, logScale,
-            fitOnTrusted ? TailCalibrator.Reference.TRUSTED : TailCalibrator.Reference.BATCH);
-      } finally {
-        scores.unpersist();
+      if (fitOnTrusted) {
+        // Batch rows are new to the detectors, so the trusted rows they are compared with must be too:
+        // each half of the trusted rows is scored by detectors fitted on the other half.
+        Column half = functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed)), lit(2L));
+        Dataset<Row> outOfFold = null;
+        for (long fold = 0; fold < 2; fold++) {
+          Dataset<Row> scored = scoreAll(fitAll(estimators, prepared.where(half.notEqual(fold))),
+              prepared.where(half.equalTo(fold)));
+          outOfFold = outOfFold == null ? scored : outOfFold.union(scored);
+        }
+        calibrators = calibrate(models, outOfFold, TailCalibrator.Reference.TRUSTED);
+      } else {
+        calibrators = calibrate(models, scoreAll(models, prepared), TailCalibrator.Reference.BATCH);
       }
       return new Fitted(preparer, models, calibrators, config.targetFpr());
     } finally {
       prepared.unpersist();
+    }
+  }
+
+  private static List<DetectorModel<?>> fitAll(List<DetectorEstimator<?>> estimators, Dataset<Row> prepared) {
+    List<DetectorModel<?>> models = new ArrayList<>();
+    for (DetectorEstimator<?> estimator : estimators) {
+      models.add(estimator.fit(prepared));
+    }
+    return models;
+  }
+
+  /** The detectors' score columns only, over {@code prepared}. */
+  private static Dataset<Row> scoreAll(List<DetectorModel<?>> models, Dataset<Row> prepared) {
+    Dataset<Row> scored = prepared;
+    for (DetectorModel<?> model : models) {
+      scored = model.transform(scored);
+    }
+    return scored.select(models.stream().map(m -> col(m.getScoreCol())).toArray(Column[]::new));
+  }
+
+  private static List<TailCalibrator> calibrate(List<DetectorModel<?>> models, Dataset<Row> scores,
+      TailCalibrator.Reference reference) {
+    // Kept: a score with a point mass needs a second calibration pass, which must not re-run the detectors.
+    Dataset<Row> kept = scores.persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      return TailCalibrator.fit(kept, models.stream().map(DetectorModel::getScoreCol).toList(),
+          models.stream().map(DetectorModel::unboundedScore).toList(), reference);
+    } finally {
+      kept.unpersist();
     }
   }
 
