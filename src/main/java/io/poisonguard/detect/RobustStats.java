@@ -71,6 +71,7 @@ final class RobustStats {
         .select(col("g"), posexplode(col("v")).as(new String[] {"i", "x"}))
         .where(col("x").isNotNull().and(not(isnan(col("x")))));
 
+    // one row per (group, feature) reaches the driver: O(classes × features), whatever the row count
     List<Row> pass1 = longForm.groupBy("g", "i")
         .agg(count(col("x")).as("n"),
             percentile_approx(col("x"), array(lit(0.25), lit(0.5), lit(0.75)), lit(ACCURACY)).as("q"))
@@ -98,6 +99,7 @@ final class RobustStats {
         .add("m", DataTypes.DoubleType);
     Dataset<Row> medians = data.sparkSession().createDataFrame(medianRows, medianSchema);
     double level = tailLevel > 0 ? tailLevel : 0.5;
+    // again one row per (group, feature)
     List<Row> pass2 = longForm.join(broadcast(medians), CollectionConverters.asScala(List.of("g", "i")).toSeq())
         .withColumn("d", abs(col("x").minus(col("m"))))
         .groupBy("g", "i")

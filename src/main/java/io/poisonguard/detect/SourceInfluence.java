@@ -84,6 +84,7 @@ public final class SourceInfluence {
       return List.of();
     }
     Dataset<Row> prepared = known(fitted.preparer().transform(batch));
+    // one row per source
     List<Row> perSource = prepared.groupBy(col(Columns.SOURCE)).agg(count(lit(1)))
         .orderBy(col(Columns.SOURCE)).collectAsList();
     int sources = perSource.size();
