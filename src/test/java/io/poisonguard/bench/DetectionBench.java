@@ -31,10 +31,16 @@ import org.apache.spark.sql.functions;
  * {@code bench/results/detection.md} and {@code .json}. Each dataset is split 80/20 by a hash of the row id: the
  * attack poisons the 80%, the clean 20% is the test set of the accuracy triple. Large sets are sampled (said in
  * the table).
+ *
+ * <p>With {@code -Dpoisonguard.bench.trusted=true} the detectors are fitted on a trusted sample instead of the
+ * batch: a further hash-chosen eighth of the 80% is held out clean, never attacked, and passed to {@code scan
+ * --trusted}; the table goes to {@code detection-trusted.md} and {@code .json}.
  */
 public final class DetectionBench {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final long SEED = 7;
+  private static final boolean TRUSTED = Boolean.getBoolean("poisonguard.bench.trusted");
+  private static final String RESULT = TRUSTED ? "detection-trusted" : "detection";
 
   /** A dataset of the benchmark: file, label, and how many rows to keep at most. */
   record DataSet(String name, String path, String label, long maxRows) {}
@@ -91,13 +97,17 @@ public final class DetectionBench {
     result.put("rows", rows);
     Path out = Path.of("bench/results");
     Files.createDirectories(out);
-    JSON.writeValue(out.resolve("detection.json").toFile(), result);
-    Files.writeString(out.resolve("detection.md"), markdown(result));
-    System.out.print(Files.readString(out.resolve("detection.md")));
+    result.put("fitted_on", TRUSTED ? "trusted sample" : "batch");
+    JSON.writeValue(out.resolve(RESULT + ".json").toFile(), result);
+    Files.writeString(out.resolve(RESULT + ".md"), markdown(result));
+    System.out.print(Files.readString(out.resolve(RESULT + ".md")));
     System.exit(0);
   }
 
-  /** Writes the 80% to attack and the clean 20% test set as CSV; returns their sizes. */
+  /**
+   * Writes the 80% to attack and the clean 20% test set as CSV (in trusted mode an eighth of the 80% goes to
+   * a clean trusted sample instead); returns the sizes of the attacked part and the test set.
+   */
   private static long[] split(SparkSession spark, DataSet ds, Path dir) throws Exception {
     IngestedBatch batch = new Ingestor(spark).read(new InputConfig(ds.path(), "csv", ds.label(), null, null, null,
         null, null, null), "bench");
@@ -111,8 +121,14 @@ public final class DetectionBench {
       Dataset<Row> kept = batch.accepted().filter(bucket.lt(Math.round(1000 * keep)));
       Column inTest = functions.pmod(functions.xxhash64(functions.col(Columns.ID), functions.lit(SEED + 1)),
           functions.lit(5L)).equalTo(0);
-      Dataset<Row> train = kept.filter(functions.not(inTest)).select(userColumns);
+      Column inTrusted = functions.lit(TRUSTED).and(functions.pmod(functions.xxhash64(functions.col(Columns.ID),
+          functions.lit(SEED + 2)), functions.lit(8L)).equalTo(0));
+      Dataset<Row> train = kept.filter(functions.not(inTest).and(functions.not(inTrusted))).select(userColumns);
       Dataset<Row> test = kept.filter(inTest).select(userColumns);
+      if (TRUSTED) {
+        SingleCsvWriter.write(kept.filter(functions.not(inTest).and(inTrusted)).select(userColumns),
+            dir.resolve("trusted.csv").toString());
+      }
       SingleCsvWriter.write(train, dir.resolve("train.csv").toString());
       SingleCsvWriter.write(test, dir.resolve("test.csv").toString());
       return new long[] {train.count(), test.count()};
@@ -129,6 +145,9 @@ public final class DetectionBench {
         ds.label(), "--id", "id", "--out", out.resolve("scan").toString(), "--seed", Long.toString(SEED)));
     if (a.attack().equals("source")) {
       scan.addAll(List.of("--source", "source"));
+    }
+    if (TRUSTED) {
+      scan.addAll(List.of("--trusted", split.resolve("trusted.csv").toString()));
     }
     call(scan.toArray(String[]::new));
     Path json = out.resolve("evaluate.json");
@@ -174,14 +193,18 @@ public final class DetectionBench {
     }
     StringBuilder md = new StringBuilder("# Detection benchmark\n\n");
     md.append(String.format(Locale.ROOT, "Commit %s, %s, seed %s, %s minutes on this machine. Produced by "
-        + "`bench/detection`.%n%n", result.get("commit"), result.get("date"), result.get("seed"),
-        result.get("minutes")));
+        + "`%sbench/detection`. Detectors fitted and calibrated on the %s.%n%n", result.get("commit"),
+        result.get("date"), result.get("seed"), result.get("minutes"), TRUSTED ? "TRUSTED=1 " : "",
+        TRUSTED ? "trusted sample (a clean, never attacked eighth of the 80% part, `scan --trusted`)"
+            : "batch itself (no trusted sample)"));
     md.append("Each cell is ROC-AUC / recall at 1% false-positive rate of the score against the red team's ground "
         + "truth. *ensemble* is `_pg_poison_score`; its *FPR* column is the measured false-positive rate of "
         + "`_pg_flagged` (target 1%) on clean rows, *recall* its recall. Accuracy: test accuracy of a logistic "
         + "model trained on the truly clean rows / all poisoned data / the rows the guard kept. "
         + "Shuttle and Letter are sampled to 8000 rows (marked *); every set is split 80/20, the 20% being "
-        + "the clean test set. Rates: share of output rows poisoned (source: flipped share of the bad feed).\n\n");
+        + "the clean test set. Rates: share of output rows poisoned (source: flipped share of the bad feed). On "
+        + "the source attack `_pg_flagged` includes the whole-feed verdict (`source:` reasons), so the unflipped "
+        + "rows of a flagged feed count as false positives there.\n\n");
     md.append("| dataset | attack | rate | ensemble | FPR | recall |");
     detectors.forEach(d -> md.append(' ').append(d).append(" |"));
     md.append(" accuracy clean / poisoned / guarded |\n|---|---|---:|---:|---:|---:|");
