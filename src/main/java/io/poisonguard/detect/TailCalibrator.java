@@ -27,8 +27,12 @@ import org.apache.spark.sql.Row;
  *       several detectors and a 1% target the corrected level is below that.</li>
  *   <li><b>Batch as its own reference</b> ({@link Reference#BATCH}): the batch may hold up to ~20% poison,
  *       which occupies its upper tail. Only the bulk up to the 0.9 quantile is trusted; the tail beyond is
- *       an exponential fitted between the median and the 0.9 quantile (10% of rows above q90, 50% above the
- *       median). Poison above q90 then cannot stretch the yardstick it is measured with.</li>
+ *       an exponential anchored at q90 whose decay is the slower of two fits: between the median and q90
+ *       (50% of rows above the one, 10% above the other), and between q80 and q90. Poison above q90 then
+ *       cannot stretch the yardstick it is measured with, and a heavy clean tail, which shows in the upper
+ *       bulk before the median-to-q90 spread notices it, is not called extreme. Measured with
+ *       {@code bench/detection} (40 dataset × attack rows): the largest false-positive rate of the ensemble
+ *       flag fell from 3.1% to 2.1% (spambase, targeted flips, where the spectral score's tail is heavy).</li>
  * </ul>
  * Unbounded scores (distances) are calibrated as {@code log1p(score)}: their clean tails are heavy
  * (polynomial), and an exponential fitted on the raw scale would call ordinary far-but-clean rows extreme;
@@ -53,6 +57,9 @@ public final class TailCalibrator implements Serializable {
   private static final double[] TRUSTED_LEVELS =
       {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999};
   private static final double[] BATCH_LEVELS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  /** Levels from which the tail's decay is fitted to the top level; the slowest decay is kept. */
+  private static final double[] TRUSTED_RATE_FROM = {0.99};
+  private static final double[] BATCH_RATE_FROM = {0.5, 0.8};
   private static final double RELATIVE_ERROR = 1e-4;
 
   private final boolean logScale;
@@ -87,7 +94,8 @@ public final class TailCalibrator implements Serializable {
     double[] levels = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
     double[][] raw = scored.stat().approxQuantile(scoreCols.toArray(new String[0]), levels, RELATIVE_ERROR);
     int top = levels.length - 1;
-    int inner = reference == Reference.TRUSTED ? indexOf(levels, 0.99) : indexOf(levels, 0.5);
+    double[] rateFrom = reference == Reference.TRUSTED ? TRUSTED_RATE_FROM : BATCH_RATE_FROM;
+    int inner = indexOf(levels, rateFrom[0]);
     List<TailCalibrator> out = new ArrayList<>();
     for (int c = 0; c < scoreCols.size(); c++) {
       if (raw[c].length != levels.length) {
@@ -109,7 +117,11 @@ public final class TailCalibrator implements Serializable {
         }
       }
       // Tail anchored at the top level; its decay comes from the spread between an inner level and the top.
-      double scale = (q[top] - q[inner]) / Math.log((1 - levels[inner]) / (1 - levels[top]));
+      double scale = 0;
+      for (double from : rateFrom) {
+        int i = indexOf(levels, from);
+        scale = Math.max(scale, (q[top] - q[i]) / Math.log((1 - levels[i]) / (1 - levels[top])));
+      }
       // A flat bulk with nothing above it means anything beyond is genuinely exceptional: a tiny but
       // positive decay scale keeps the formula defined and makes such scores maximally significant.
       double floor = 1e-9 * Math.max(1, Math.abs(q[top]));
