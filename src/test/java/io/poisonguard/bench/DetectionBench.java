@@ -126,8 +126,14 @@ public final class DetectionBench {
       Dataset<Row> train = kept.filter(functions.not(inTest).and(functions.not(inTrusted))).select(userColumns);
       Dataset<Row> test = kept.filter(inTest).select(userColumns);
       if (TRUSTED) {
-        SingleCsvWriter.write(kept.filter(functions.not(inTest).and(inTrusted)).select(userColumns),
-            dir.resolve("trusted.csv").toString());
+        // scan reads the trusted file with the batch's settings, so it needs the id column redteam adds, and
+        // for the source attack the source column too
+        Column[] withId = java.util.Arrays.copyOf(userColumns, userColumns.length + 1);
+        withId[userColumns.length] = functions.col(Columns.ID).as("id");
+        Dataset<Row> trusted = kept.filter(functions.not(inTest).and(inTrusted)).select(withId);
+        SingleCsvWriter.write(trusted, dir.resolve("trusted.csv").toString());
+        SingleCsvWriter.write(trusted.withColumn("source", functions.lit("trusted")),
+            dir.resolve("trusted-source.csv").toString());
       }
       SingleCsvWriter.write(train, dir.resolve("train.csv").toString());
       SingleCsvWriter.write(test, dir.resolve("test.csv").toString());
@@ -147,7 +153,8 @@ public final class DetectionBench {
       scan.addAll(List.of("--source", "source"));
     }
     if (TRUSTED) {
-      scan.addAll(List.of("--trusted", split.resolve("trusted.csv").toString()));
+      scan.addAll(List.of("--trusted",
+          split.resolve(a.attack().equals("source") ? "trusted-source.csv" : "trusted.csv").toString()));
     }
     call(scan.toArray(String[]::new));
     Path json = out.resolve("evaluate.json");
