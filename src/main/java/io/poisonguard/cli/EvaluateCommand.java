@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.InputConfig;
+import io.poisonguard.detect.SourceInfluence;
+import io.poisonguard.detect.SourceScreen;
 import io.poisonguard.evaluate.DetectionEvaluator;
 import io.poisonguard.evaluate.DetectionMetrics;
 import io.poisonguard.evaluate.TrainingImpact;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -84,6 +87,9 @@ public final class EvaluateCommand implements Command {
           DetectionEvaluator.evaluate(joined, column, null, "__truth").asMap());
     }
     report.put("metrics", metrics);
+    if (Arrays.asList(scores.columns()).contains("reasons")) {
+      report.put("row_evidence_flag", rowEvidenceFlag(joined));
+    }
     if (args.get("train-test") != null) {
       report.put("accuracy", accuracy(spark, args, joined));
     }
@@ -93,6 +99,23 @@ public final class EvaluateCommand implements Command {
     }
     joined.unpersist();
     return ExitCodes.OK;
+  }
+
+  /**
+   * The flag's figures counting only rows flagged by their own evidence: a whole-feed verdict ({@code source} or
+   * {@code source_influence} reasons) flags every row of a feed, its unpoisoned rows included, by design.
+   */
+  private static Map<String, Double> rowEvidenceFlag(Dataset<Row> joined) {
+    Column ownReason = functions.exists(functions.split(functions.col("reasons"), ";"), r -> functions.not(
+        r.startsWith(SourceScreen.CODE + ":").or(r.startsWith(SourceInfluence.CODE + ":")).or(r.equalTo(""))));
+    Dataset<Row> flagged = joined.withColumn("__own_flag", functions.col("flagged").cast("boolean")
+        .and(functions.coalesce(ownReason, functions.lit(false))));
+    Map<String, Double> all = DetectionEvaluator.evaluate(flagged, "poison_score", "__own_flag", "__truth").asMap();
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (String key : List.of("precision", "recall", "f1", "fpr")) {
+      out.put(key, all.get(key));
+    }
+    return out;
   }
 
   private static Map<String, Double> accuracy(SparkSession spark, Args args, Dataset<Row> joined) {
@@ -156,6 +179,12 @@ public final class EvaluateCommand implements Command {
       s.append(String.format(Locale.ROOT, "%-20s %8.3f %8.3f %8.3f %8.3f %9s %8s %8s %8s%n", e.getKey(),
           m.get("roc_auc"), m.get("pr_auc"), m.get("recall_at_1pct_fpr"), m.get("recall_at_5pct_fpr"),
           fmt(m.get("precision")), fmt(m.get("recall")), fmt(m.get("f1")), fmt(m.get("fpr"))));
+    }
+    if (report.containsKey("row_evidence_flag")) {
+      Map<String, Double> m = (Map<String, Double>) report.get("row_evidence_flag");
+      s.append(String.format(Locale.ROOT, "%nflag by row evidence only (whole-feed verdicts left out): precision %s,"
+          + " recall %s, F1 %s, FPR %s%n", fmt(m.get("precision")), fmt(m.get("recall")), fmt(m.get("f1")),
+          fmt(m.get("fpr"))));
     }
     if (report.containsKey("accuracy")) {
       s.append("\ntest accuracy of a model trained on:\n");

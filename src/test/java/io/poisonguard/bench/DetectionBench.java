@@ -176,6 +176,7 @@ public final class DetectionBench {
       metrics.put(m.getKey(), JSON.convertValue(m.getValue(), Map.class));
     }
     row.put("metrics", metrics);
+    row.put("row_evidence_flag", JSON.convertValue(e.get("row_evidence_flag"), Map.class));
     row.put("accuracy", JSON.convertValue(e.get("accuracy"), Map.class));
     return row;
   }
@@ -211,7 +212,8 @@ public final class DetectionBench {
         + "Shuttle and Letter are sampled to 8000 rows (marked *); every set is split 80/20, the 20% being "
         + "the clean test set. Rates: share of output rows poisoned (source: flipped share of the bad feed). On "
         + "the source attack `_pg_flagged` includes the whole-feed verdict (`source:` reasons), so the unflipped "
-        + "rows of a flagged feed count as false positives there.\n\n");
+        + "rows of a flagged feed count as false positives there; the FPR of the row-level evidence alone "
+        + "follows in brackets.\n\n");
     md.append("| dataset | attack | rate | ensemble | FPR | recall |");
     detectors.forEach(d -> md.append(' ').append(d).append(" |"));
     md.append(" accuracy clean / poisoned / guarded |\n|---|---|---:|---:|---:|---:|");
@@ -222,7 +224,7 @@ public final class DetectionBench {
       Map<String, Object> acc = (Map<String, Object>) r.get("accuracy");
       md.append(String.format(Locale.ROOT, "| %s%s | %s | %s | %s | %s | %s |", r.get("dataset"),
           Boolean.TRUE.equals(r.get("sampled")) ? "*" : "", r.get("attack"), r.get("rate"), cell(m.get("ensemble")),
-          num(m.get("ensemble").get("fpr")), num(m.get("ensemble").get("recall"))));
+          fpr(r), num(m.get("ensemble").get("recall"))));
       for (String d : detectors) {
         md.append(' ').append(m.containsKey(d) ? cell(m.get(d)) : "–").append(" |");
       }
@@ -242,6 +244,8 @@ public final class DetectionBench {
     int close = 0;
     int withinFpr = 0;
     double worstFpr = 0;
+    int withinOwnFpr = 0;
+    double worstOwnFpr = 0;
     List<String> behind = new ArrayList<>();
     for (Map<String, Object> r : rows) {
       Map<String, Map<String, Object>> m = (Map<String, Map<String, Object>>) r.get("metrics");
@@ -265,11 +269,30 @@ public final class DetectionBench {
       if (fpr <= 0.02) {
         withinFpr++;
       }
+      Map<String, Object> own = (Map<String, Object>) r.get("row_evidence_flag");
+      double ownFpr = own != null && own.get("fpr") instanceof Number n ? n.doubleValue() : fpr;
+      worstOwnFpr = Math.max(worstOwnFpr, ownFpr);
+      if (ownFpr <= 0.02) {
+        withinOwnFpr++;
+      }
     }
     return String.format(Locale.ROOT, "%nEnsemble ROC-AUC within 0.01 of the best single detector (or above) on %d "
         + "of %d rows; behind on: %s.%n%nFalse-positive rate of `_pg_flagged` on clean rows at most 2%% on %d of %d "
+        + "rows; largest %.3f. By row-level evidence alone (whole-feed verdicts left out): at most 2%% on %d of %d "
         + "rows; largest %.3f.%n", close, rows.size(), behind.isEmpty() ? "none" : String.join(", ", behind),
-        withinFpr, rows.size(), worstFpr);
+        withinFpr, rows.size(), worstFpr, withinOwnFpr, rows.size(), worstOwnFpr);
+  }
+
+  /** The flag's FPR; where whole-feed verdicts flagged rows, the row-evidence-only FPR follows in brackets. */
+  @SuppressWarnings("unchecked")
+  private static String fpr(Map<String, Object> row) {
+    Object all = ((Map<String, Map<String, Object>>) row.get("metrics")).get("ensemble").get("fpr");
+    Map<String, Object> own = (Map<String, Object>) row.get("row_evidence_flag");
+    if (own == null || !(own.get("fpr") instanceof Number n) || !(all instanceof Number a)
+        || Math.abs(n.doubleValue() - a.doubleValue()) < 5e-4) {
+      return num(all);
+    }
+    return num(all) + " (" + num(n) + ")";
   }
 
   private static String cell(Map<String, Object> m) {

@@ -69,8 +69,8 @@ class LabelAwareEnsembleTest {
     System.out.printf("ensemble, 10%% flips, %s: ROC-AUC %.4f, recall at 1%% target %.4f, clean flagged %.4f,"
         + " flagged flips with a label-aware reason %d/%d%n", mode, auc, recall, fpr, labelReasons, flaggedFlips);
     assertTrue(auc >= minAuc, "AUC " + auc);
-    // Target 1%. Measured with eight detectors and the Simes combination: 0.5% in batch mode, 2.1% when a
-    // 2300-row trusted half calibrates (its 0.99-0.999 tail rests on about twenty rows).
+    // Target 1%. Measured with eight detectors: 0.5% in batch mode (Simes), 0.8% when a 2300-row trusted half
+    // calibrates out of fold and the enrichment weighting combines (recall 0.71, ROC-AUC 0.97).
     assertTrue(fpr <= 0.025, "false-positive rate " + fpr);
     if (labelReasonsExpected) {
       assertTrue(labelReasons >= 0.9 * flaggedFlips, labelReasons + " of " + flaggedFlips);
