@@ -125,6 +125,7 @@ public final class ScanCommand implements Command {
       summary.put("flagged", counts.isNullAt(1) ? 0 : counts.getLong(1));
       summary.put("rejected", rejected);
       summary.put("detectors", fitted.detectorCodes());
+      summary.put("detectors_without_evidence", fitted.detectorsWithoutEvidence());
       summary.put("sources", sources);
       summary.put("source_influence", sourceInfluence);
       summary.put("fitted_on", trusted.isPresent() ? "trusted:" + args.get("trusted") : "batch");
@@ -134,6 +135,11 @@ public final class ScanCommand implements Command {
       rows.unpersist();
       out.printf("scanned %d rows, flagged %s, rejected %d -> %s%n", counts.getLong(0), summary.get("flagged"),
           rejected, outDir.resolve("scores.csv"));
+      if (!fitted.detectorsWithoutEvidence().isEmpty()) {
+        out.printf("no reference row was scored by %s (too few rows per class?): no evidence from %s%n",
+            String.join(", ", fitted.detectorsWithoutEvidence()),
+            fitted.detectorsWithoutEvidence().size() == 1 ? "it" : "them");
+      }
       return ExitCodes.OK;
     } finally {
       batch.release();

@@ -138,6 +138,20 @@ public final class PoisonScorer {
     }
 
     /**
+     * Reason codes of the detectors that scored no reference row (too few rows per class for them, say): they
+     * give no evidence on any batch.
+     */
+    public List<String> detectorsWithoutEvidence() {
+      List<String> silent = new ArrayList<>();
+      for (int i = 0; i < detectors.size(); i++) {
+        if (!calibrators.get(i).informative()) {
+          silent.add(detectors.get(i).reasonCode());
+        }
+      }
+      return silent;
+    }
+
+    /**
      * Scores a batch: all its columns plus {@code _pg_score_<code>} per detector, {@code _pg_poison_score},
      * {@code _pg_flagged} and {@code _pg_reasons}. The helper columns (prepared features, class index,
      * evidence, tail probabilities) are dropped. Lazy, but for a fit on trusted data: weighing the detectors

@@ -37,7 +37,8 @@ import org.apache.spark.sql.Row;
  * Unbounded scores (distances) are calibrated as {@code log1p(score)}: their clean tails are heavy
  * (polynomial), and an exponential fitted on the raw scale would call ordinary far-but-clean rows extreme;
  * on the log scale a polynomial tail becomes exponential, which is what the extrapolation assumes.
- * A NaN score has p = 1 (no evidence).
+ * A NaN score has p = 1 (no evidence), and so has every score of a detector that had no finite score on the
+ * reference (see {@link #informative()}).
  *
  * <p>A score with a point mass (a count that is zero on most rows, say) has a flat bulk: every level up to the
  * top is tied, and the bulk says nothing about how fast the tail falls. Such a score is calibrated in two
@@ -99,7 +100,9 @@ public final class TailCalibrator implements Serializable {
     List<TailCalibrator> out = new ArrayList<>();
     for (int c = 0; c < scoreCols.size(); c++) {
       if (raw[c].length != levels.length) {
-        throw new IllegalStateException("no finite scores in " + scoreCols.get(c) + " to calibrate on");
+        // e.g. a per-class detector on a reference with fewer rows per class than it needs
+        out.add(new TailCalibrator(logScale.get(c), levels, null, Double.NaN, 0, null));
+        continue;
       }
       double[] q = new double[levels.length];
       for (int i = 0; i < q.length; i++) {
@@ -139,9 +142,17 @@ public final class TailCalibrator implements Serializable {
     throw new IllegalArgumentException("level " + level + " not in the grid");
   }
 
+  /**
+   * Whether the reference had any finite score to calibrate on. A calibrator without one gives every score
+   * p = 1: the detector gives no evidence, rather than evidence measured against nothing.
+   */
+  public boolean informative() {
+    return quantiles != null;
+  }
+
   /** Tail probability of a raw score, in [0,1]. */
   public double pValue(double score) {
-    if (Double.isNaN(score)) {
+    if (Double.isNaN(score) || quantiles == null) {
       return 1.0;
     }
     double t = logScale ? Math.log1p(Math.max(0, score)) : score;

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.log;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.spark.SharedSpark;
@@ -75,5 +76,13 @@ class TailCalibratorTest {
     double scale = 0.8 / Math.log(2);
     assertEquals(0.1 * Math.exp(-1 / scale), c.pValue(3), 2e-3);
     assertEquals(0.5, c.pValue(1), 1e-3);
+  }
+
+  @Test
+  void aReferenceWithoutFiniteScoresGivesNoEvidence(SparkSession spark) {
+    TailCalibrator c = fit(grid(spark, lit(Double.NaN)), TailCalibrator.Reference.TRUSTED);
+    assertFalse(c.informative());
+    assertEquals(1.0, c.pValue(1e6));
+    assertTrue(fit(grid(spark, col("u")), TailCalibrator.Reference.TRUSTED).informative());
   }
 }
