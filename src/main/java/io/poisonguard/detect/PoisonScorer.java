@@ -24,8 +24,8 @@ import org.apache.spark.storage.StorageLevel;
  * score to a tail probability, all on the reference data; then score any batch, combining the detectors'
  * tail probabilities into one verdict per row. Fitted on the batch itself, the combination is the Simes bound
  * ({@link SimesCombination}): every detector weighs alike, since nothing tells which one's tail holds the poison.
- * Fitted on trusted data, the batch's p-values can be compared with the uniform ones clean data would give, and
- * each detector is weighed by that evidence ({@link EnrichmentCombination}).
+ * Fitted on trusted data (cross-fitted, see {@link #fit}), the batch's p-values can be compared with the uniform
+ * ones clean data would give, and each detector is weighed by that evidence ({@link EnrichmentCombination}).
  */
 public final class PoisonScorer {
   private PoisonScorer() {}
@@ -37,9 +37,16 @@ public final class PoisonScorer {
    * @param schema label and feature columns
    * @param config target false-positive rate and detector settings (validated here)
    * @param seed seed for every random choice (detectors without an explicit seed setting)
-   * @param fitOnTrusted whether {@code fitOn} is trusted (chooses the calibration, see {@link TailCalibrator});
-   *     trusted rows are calibrated out of fold, each half by detectors fitted on the other half, since a
-   *     detector scores the rows it was fitted on as more typical than new ones
+   * @param fitOnTrusted whether {@code fitOn} is trusted (chooses the calibration, see {@link TailCalibrator}).
+   *     Trusted data is cross-fitted: its rows fall in two halves by a seeded hash of {@code _pg_id}, each half's
+   *     detectors are fitted on the other half, and the calibration reads every trusted row's score from the
+   *     detectors that never saw it. Batch rows are scored the same way, each by the half its id hashes to, so
+   *     that a clean batch row and a trusted row are exactly alike to the detectors: a detector fitted on the
+   *     rows it scores calls them more typical than new ones, and one fitted on more rows scores on another
+   *     scale (per-class statistics where a half would pool them, a denser neighbour pool), and either would
+   *     shift the batch against its yardstick. Measured on letter (26 classes, a 800-row trusted sample): with
+   *     detectors fitted on the whole sample and calibrated out of fold, robust_z alone flagged 9.6% of clean
+   *     rows at a 1% target.
    */
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
@@ -53,27 +60,30 @@ public final class PoisonScorer {
     Dataset<Row> prepared = preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      List<DetectorModel<?>> models = fitAll(estimators, prepared);
-      List<TailCalibrator> calibrators;
-      if (fitOnTrusted) {
-        // Batch rows are new to the detectors, so the trusted rows they are compared with must be too:
-        // each half of the trusted rows is scored by detectors fitted on the other half.
-        Column half = functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed)), lit(2L));
-        Dataset<Row> outOfFold = null;
-        for (long fold = 0; fold < 2; fold++) {
-          Dataset<Row> scored = scoreAll(fitAll(estimators, prepared.where(half.notEqual(fold))),
-              prepared.where(half.equalTo(fold)));
-          outOfFold = outOfFold == null ? scored : outOfFold.union(scored);
-        }
-        calibrators = calibrate(models, outOfFold, TailCalibrator.Reference.TRUSTED);
-      } else {
-        calibrators = calibrate(models, scoreAll(models, prepared), TailCalibrator.Reference.BATCH);
+      if (!fitOnTrusted) {
+        List<DetectorModel<?>> models = fitAll(estimators, prepared);
+        return new Fitted(preparer, List.of(models),
+            calibrate(models, scoreAll(models, prepared), TailCalibrator.Reference.BATCH), config.targetFpr(),
+            seed, new SimesCombination());
       }
-      return new Fitted(preparer, models, calibrators, config.targetFpr(),
-          fitOnTrusted ? new EnrichmentCombination() : new SimesCombination());
+      List<List<DetectorModel<?>>> halves = new ArrayList<>();
+      Dataset<Row> outOfFold = null;
+      for (int half = 0; half < 2; half++) {
+        List<DetectorModel<?>> models = fitAll(estimators, prepared.where(half(seed).notEqual(half)));
+        halves.add(models);
+        Dataset<Row> scored = scoreAll(models, prepared.where(half(seed).equalTo(half)));
+        outOfFold = outOfFold == null ? scored : outOfFold.union(scored);
+      }
+      return new Fitted(preparer, halves, calibrate(halves.get(0), outOfFold, TailCalibrator.Reference.TRUSTED),
+          config.targetFpr(), seed, new EnrichmentCombination());
     } finally {
       prepared.unpersist();
     }
+  }
+
+  /** Which of the two cross-fitted halves a row belongs to: 0 or 1, by a seeded hash of its id. */
+  private static Column half(long seed) {
+    return functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed)), lit(2L));
   }
 
   private static List<DetectorModel<?>> fitAll(List<DetectorEstimator<?>> estimators, Dataset<Row> prepared) {
@@ -108,33 +118,31 @@ public final class PoisonScorer {
   /** A fitted detection stage; scoring is lazy and distributed (nothing is collected). */
   public static final class Fitted {
     private final FeaturePreparerModel preparer;
-    private final List<DetectorModel<?>> detectors;
+    /** One set of fitted detectors, or with a trusted fit two: set h scores the rows of half h. */
+    private final List<List<DetectorModel<?>>> modelSets;
     private final List<TailCalibrator> calibrators;
     private final double targetFpr;
+    private final long seed;
     private final Combination combination;
 
-    private Fitted(FeaturePreparerModel preparer, List<DetectorModel<?>> detectors,
-        List<TailCalibrator> calibrators, double targetFpr, Combination combination) {
+    private Fitted(FeaturePreparerModel preparer, List<List<DetectorModel<?>>> modelSets,
+        List<TailCalibrator> calibrators, double targetFpr, long seed, Combination combination) {
       this.preparer = preparer;
-      this.detectors = List.copyOf(detectors);
+      this.modelSets = modelSets.stream().<List<DetectorModel<?>>>map(List::copyOf).toList();
       this.calibrators = List.copyOf(calibrators);
       this.targetFpr = targetFpr;
+      this.seed = seed;
       this.combination = combination;
     }
 
     /** Reason codes of the fitted detectors, in scoring order. */
     public List<String> detectorCodes() {
-      return detectors.stream().map(PoisonDetector::reasonCode).toList();
+      return modelSets.get(0).stream().map(PoisonDetector::reasonCode).toList();
     }
 
     /** The fitted preparation step. */
     public FeaturePreparerModel preparer() {
       return preparer;
-    }
-
-    /** The fitted detectors, in scoring order. */
-    public List<DetectorModel<?>> detectors() {
-      return detectors;
     }
 
     /**
@@ -143,9 +151,9 @@ public final class PoisonScorer {
      */
     public List<String> detectorsWithoutEvidence() {
       List<String> silent = new ArrayList<>();
-      for (int i = 0; i < detectors.size(); i++) {
+      for (int i = 0; i < calibrators.size(); i++) {
         if (!calibrators.get(i).informative()) {
-          silent.add(detectors.get(i).reasonCode());
+          silent.add(detectorCodes().get(i));
         }
       }
       return silent;
@@ -158,10 +166,16 @@ public final class PoisonScorer {
      * takes one aggregation over the scored batch here, and the detectors run again for the result.
      */
     public Dataset<Row> transform(Dataset<Row> batch) {
-      Dataset<Row> df = preparer.transform(batch);
-      for (DetectorModel<?> model : detectors) {
-        df = model.transform(df);
+      Dataset<Row> prepared = preparer.transform(batch);
+      Dataset<Row> df = null;
+      for (int h = 0; h < modelSets.size(); h++) {
+        Dataset<Row> rows = modelSets.size() == 1 ? prepared : prepared.where(half(seed).equalTo(h));
+        for (DetectorModel<?> model : modelSets.get(h)) {
+          rows = model.transform(rows);
+        }
+        df = df == null ? rows : df.unionByName(rows);
       }
+      List<DetectorModel<?>> detectors = modelSets.get(0);
       List<String> helpers = new ArrayList<>(List.of(Columns.FEATURES, Columns.LABEL_INDEX));
       List<Column> p = new ArrayList<>();
       List<Column> reasons = new ArrayList<>();
