@@ -115,7 +115,7 @@ public final class PoisonScorer {
     }
   }
 
-  /** A fitted detection stage; scoring is lazy and distributed (nothing is collected). */
+  /** A fitted detection stage; scoring is distributed (no row reaches the driver). */
   public static final class Fitted {
     private final FeaturePreparerModel preparer;
     /** One set of fitted detectors, or with a trusted fit two: set h scores the rows of half h. */
