@@ -169,6 +169,19 @@ public final class FeaturePreparerModel extends Model<FeaturePreparerModel> impl
     return dataset.toDF().withColumn(out, vector).withColumn(index, classes);
   }
 
+  /**
+   * The label of rows whose label is given but is none of the classes the preparer was fitted on, else null;
+   * read after {@link #transform} (it compares the raw label with the class index column).
+   */
+  public Column unseenLabel(Dataset<?> dataset) {
+    String label = isDefined(labelCol) ? getOrDefault(labelCol) : null;
+    if (label == null || !Arrays.asList(dataset.columns()).contains(label) || state.labels().length == 0) {
+      return lit(null).cast("string");
+    }
+    Column raw = col(label).cast("string");
+    return when(raw.isNotNull().and(isnan(col(getOrDefault(labelIndexCol)))), raw);
+  }
+
   /** Index of the row's label; NaN for null, unseen, or when the batch has no label column. */
   private Column labelIndex(Dataset<?> dataset) {
     String label = isDefined(labelCol) ? getOrDefault(labelCol) : null;

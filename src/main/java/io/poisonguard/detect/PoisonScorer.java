@@ -4,6 +4,7 @@ import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
 
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.DetectConfig;
@@ -28,6 +29,9 @@ import org.apache.spark.storage.StorageLevel;
  * ones clean data would give, and each detector is weighed by that evidence ({@link EnrichmentCombination}).
  */
 public final class PoisonScorer {
+  /** Reason code of rows whose label the reference data never had (flagged whatever the detectors say). */
+  public static final String UNSEEN_LABEL = "unseen_label";
+
   private PoisonScorer() {}
 
   /**
@@ -190,7 +194,16 @@ public final class PoisonScorer {
         helpers.add(pCol);
         helpers.add(model.getEvidenceCol());
       }
-      return combination.combine(df, p, reasons, targetFpr).drop(helpers.toArray(new String[0]));
+      // A label the reference never saw has probability 0 under every model fitted on it: no detector can weigh
+      // it, so the row is flagged for that alone, and says so.
+      Column unseen = preparer.unseenLabel(batch);
+      return combination.combine(df, p, reasons, targetFpr)
+          .withColumn(Columns.POISON_SCORE, when(unseen.isNotNull(), lit(1.0)).otherwise(col(Columns.POISON_SCORE)))
+          .withColumn(Columns.FLAGGED, unseen.isNotNull().or(col(Columns.FLAGGED)))
+          .withColumn(Columns.REASONS, when(unseen.isNotNull(), functions.concat(
+              functions.array(functions.concat(lit(UNSEEN_LABEL + ":given="), unseen)), col(Columns.REASONS)))
+              .otherwise(col(Columns.REASONS)))
+          .drop(helpers.toArray(new String[0]));
     }
   }
 }

@@ -10,9 +10,11 @@ import io.poisonguard.config.DetectConfig;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
 import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,6 +56,24 @@ class LabelAwareEnsembleTest {
     Dataset<Row>[] halves = data.clean.randomSplit(new double[] {0.5, 0.5}, SEED);
     PoisonScorer.Fitted fitted = PoisonScorer.fit(halves[0], data.schema, DetectConfig.defaults(), SEED, true);
     check("trusted half -> other half", fitted.transform(Spambase.flip(halves[1], 0.10, 42)), 0.95, true);
+  }
+
+  @Test
+  void aLabelTheTrustedDataNeverHadIsFlaggedAndSaysSo() {
+    Dataset<Row>[] halves = data.clean.randomSplit(new double[] {0.5, 0.5}, SEED);
+    PoisonScorer.Fitted fitted = PoisonScorer.fit(halves[0], data.schema, DetectConfig.defaults(), SEED, true);
+    Column relabelled = functions.pmod(functions.xxhash64(col(Columns.ID)), functions.lit(100L)).equalTo(0);
+    String label = data.schema.labelColumn();
+    Dataset<Row> batch = halves[1].withColumn(label, functions.when(relabelled, functions.lit("phishing"))
+        .otherwise(col(label))).withColumn("relabelled", relabelled);
+    Dataset<Row> scored = fitted.transform(batch).where(col("relabelled")).cache();
+    long rows = scored.count();
+    assertTrue(rows > 5, rows + " relabelled rows");
+    assertEquals(rows, scored.where(col(Columns.FLAGGED)
+        .and(col(Columns.POISON_SCORE).equalTo(1.0))
+        .and(functions.element_at(col(Columns.REASONS), 1).equalTo(PoisonScorer.UNSEEN_LABEL + ":given=phishing")))
+        .count());
+    scored.unpersist();
   }
 
   private static void check(String mode, Dataset<Row> scored, double minAuc, boolean labelReasonsExpected) {
