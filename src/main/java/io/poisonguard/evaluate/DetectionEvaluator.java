@@ -11,9 +11,12 @@ import scala.Tuple2;
 /**
  * Measures a detector score against ground truth, distributively: ROC and PR areas from MLlib's exact binary
  * metrics, recall at a false-positive rate from the clean rows' approximate quantiles, and the flag's confusion
- * counts from one aggregation. Ties in a score count as half right, as the ROC area defines.
+ * counts from one aggregation. Ties in a score count as half right, as the ROC area defines; a missing or NaN
+ * score (a detector with no evidence on that row) ranks below every real score.
  */
 public final class DetectionEvaluator {
+  private static final double NO_EVIDENCE = -Double.MAX_VALUE;
+
   private DetectionEvaluator() {}
 
   /**
@@ -21,7 +24,9 @@ public final class DetectionEvaluator {
    * come from the boolean {@code flaggedCol}, or are NaN when it is null.
    */
   public static DetectionMetrics evaluate(Dataset<Row> rows, String scoreCol, String flaggedCol, String truthCol) {
-    Column score = functions.coalesce(Columns.col(scoreCol).cast("double"), functions.lit(0.0));
+    // A missing or NaN score is no evidence: it ranks below every real score.
+    Column score = functions.nanvl(functions.coalesce(Columns.col(scoreCol).cast("double"),
+        functions.lit(NO_EVIDENCE)), functions.lit(NO_EVIDENCE));
     Column truth = Columns.col(truthCol).cast("boolean");
     Dataset<Row> pairs = rows.select(score.as("s"), truth.as("t"),
         flaggedCol == null ? functions.lit(null).cast("boolean").as("f") : Columns.col(flaggedCol).cast("boolean")

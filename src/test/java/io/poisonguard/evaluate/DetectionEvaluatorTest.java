@@ -10,6 +10,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,18 @@ class DetectionEvaluatorTest {
     assertEquals(100 / 109.0, m.precision(), 1e-12, "9 clean rows score above 890");
     assertEquals(9 / 900.0, m.fpr(), 1e-12);
     assertEquals(2 * m.precision() / (m.precision() + 1), m.f1(), 1e-12);
+  }
+
+  @Test
+  void missingScoresRankBelowEveryRealScore(SparkSession spark) {
+    // poisoned rows score NaN or null: no evidence, so they rank last and the ROC area is 0
+    Dataset<Row> rows = rows(spark, i -> i % 2 == 0 ? Double.NaN : -1).withColumn("s",
+        functions.when(functions.col("s").equalTo(-1), functions.lit(null).cast("double")).otherwise(functions.col("s")));
+    assertEquals(0.0, DetectionEvaluator.evaluate(rows, "s", null, "t").rocAuc(), 1e-12);
+    // a score with no evidence anywhere ties everywhere
+    DetectionMetrics none = DetectionEvaluator.evaluate(rows.withColumn("s", functions.lit(Double.NaN)), "s", null, "t");
+    assertEquals(0.5, none.rocAuc(), 1e-12);
+    assertEquals(0.01, none.recallAt1Fpr(), 1e-9);
   }
 
   @Test
