@@ -221,10 +221,5 @@ final class EnrichmentCombination implements Combination {
       }
       return high;
     }
-
-    /** Per detector, its log likelihood ratio in each bin of {@link #EDGES}. */
-    double[][] logRatios() {
-      return logRatio.clone();
-    }
   }
 }

@@ -204,6 +204,7 @@ public final class FeaturePreparer extends Estimator<FeaturePreparerModel> imple
       for (int j = 0; j < categorical.length; j++) {
         Map<String, Double> codes = new LinkedHashMap<>();
         long smallest = rows;
+        // at most maxCategories rows: the most frequent values and their counts
         for (Row r : data.groupBy(coalesce(col(categorical[j]), lit(NULL_CATEGORY)).as("v")).count()
             .orderBy(desc("count"), asc("v")).limit(getMaxCategories()).collectAsList()) {
           codes.put(r.getString(0), -Math.log((double) r.getLong(1) / rows));
@@ -213,6 +214,7 @@ public final class FeaturePreparer extends Estimator<FeaturePreparerModel> imple
         unseen[j] = -Math.log(smallest / 2.0 / rows);
       }
       List<String> labels = new ArrayList<>();
+      // at most MAX_CLASSES + 1 rows: the class names
       for (Row r : data.select(col(label).cast("string")).where(col(label).isNotNull()).distinct()
           .orderBy(col(label).cast("string")).limit(MAX_CLASSES + 1).collectAsList()) {
         labels.add(r.getString(0));
