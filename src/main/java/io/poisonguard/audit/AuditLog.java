@@ -19,7 +19,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The warehouse's append-only audit tables ({@code _audit/runs}, {@code _audit/profiles}). A run record is written
+ * The warehouse's append-only audit tables under {@code _audit}: {@code runs} (one hash-chained record per run),
+ * {@code profiles} (column profiles and drift), {@code detector_stats} ({@link DetectorStatistics}), {@code metrics}
+ * ({@link RunMetrics}), {@code releases} and {@code released_rows} ({@link Releases}). A run record is written
  * last, after every data table it names has committed, so a run without a record did not complete.
  */
 public final class AuditLog {
@@ -59,6 +61,37 @@ public final class AuditLog {
   /** Path of an audit table, e.g. {@code runs} or {@code profiles}. */
   public String path(String table) {
     return root + "/" + table;
+  }
+
+  /** Whether the audit table exists (a warehouse without runs has none). */
+  public boolean exists(String table) {
+    return DeltaTable.isDeltaTable(spark, path(table));
+  }
+
+  /** The run record of {@code runId}, if there is one. */
+  public Optional<Row> run(String runId) {
+    if (!exists("runs")) {
+      return Optional.empty();
+    }
+    List<Row> found = spark.read().format("delta").load(path("runs"))
+        .filter(functions.col("run_id").equalTo(runId)).limit(2).collectAsList();
+    if (found.size() > 1) {
+      throw new IllegalStateException("audit table " + path("runs") + " holds two records of run " + runId
+          + "; run 'poisonguard audit verify' to see what else is wrong");
+    }
+    return found.stream().findFirst();
+  }
+
+  /** Every run record, of one pipeline or (null) of all, oldest first: one small row per run, never data. */
+  public List<Row> runs(String pipeline) {
+    if (!exists("runs")) {
+      return List.of();
+    }
+    Dataset<Row> runs = spark.read().format("delta").load(path("runs"));
+    if (pipeline != null) {
+      runs = runs.filter(functions.col("pipeline").equalTo(pipeline));
+    }
+    return runs.orderBy(functions.col("finished_at"), functions.col("run_id")).collectAsList();
   }
 
   /** Hash of the latest record of {@code pipeline}, or empty when it has none. */
@@ -110,8 +143,11 @@ public final class AuditLog {
     rows.coalesce(1).write().format("delta").mode("append").option("mergeSchema", "true").save(path(table));
   }
 
-  /** Rows of an audit table for one run; the caller keeps them small (one run's metrics). */
+  /** Rows of an audit table for one run (none when the table does not exist); small: one run's metrics. */
   public Dataset<Row> rowsOfRun(String table, String runId) {
+    if (!exists(table)) {
+      return spark.emptyDataFrame();
+    }
     return spark.read().format("delta").load(path(table)).filter(functions.col("run_id").equalTo(runId));
   }
 

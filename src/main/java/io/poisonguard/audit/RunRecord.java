@@ -40,6 +40,23 @@ public record RunRecord(String runId, String pipeline, String pipelineFile, Stri
     gateReasons = List.copyOf(gateReasons);
   }
 
+  /** A record as stored in {@code _audit/runs}. */
+  public static RunRecord fromRow(org.apache.spark.sql.Row r) {
+    java.util.function.Function<String, Instant> at = c -> r.isNullAt(r.fieldIndex(c)) ? null
+        : r.<java.sql.Timestamp>getAs(c).toInstant();
+    return new RunRecord(r.getAs("run_id"), r.getAs("pipeline"), r.getAs("pipeline_file"), r.getAs("pipeline_sha256"),
+        at.apply("started_at"), at.apply("finished_at"), r.getAs("status"), r.<Long>getAs("rows_read"),
+        r.<Long>getAs("clean"), r.<Long>getAs("quarantined"), r.<Long>getAs("rejected"), r.getAs("gate"),
+        new java.util.ArrayList<>(r.getList(r.fieldIndex("gate_reasons"))), r.getAs("inputs"), r.getAs("outputs"),
+        r.getAs("drift"), r.getAs("timings"), r.getAs("software"), r.<Long>getAs("seed"), r.getAs("previous_hash"),
+        r.getAs("record_hash"));
+  }
+
+  /** Whether the run's batch was accepted (gate pass or warn, writes complete). */
+  public boolean accepted() {
+    return "ok".equals(status) && ("pass".equals(gate) || "warn".equals(gate));
+  }
+
   /** Field values in table column order, hash fields last; the basis of {@link #recordHash}. */
   Map<String, Object> fields() {
     Map<String, Object> m = new java.util.LinkedHashMap<>();

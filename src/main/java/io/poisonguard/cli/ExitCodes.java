@@ -10,6 +10,8 @@ public final class ExitCodes {
   public static final int USAGE = 2;
   /** The gate failed: the batch is blocked and held for review. */
   public static final int GATE_FAILED = 3;
+  /** {@code audit verify} found the audit trail altered, incomplete or out of step with the tables. */
+  public static final int AUDIT_FAILED = 4;
 
   private ExitCodes() {}
 }

@@ -2,6 +2,8 @@ package io.poisonguard.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.poisonguard.audit.AuditLog;
+import io.poisonguard.audit.DetectorStatistics;
+import io.poisonguard.audit.RunMetrics;
 import io.poisonguard.audit.RunRecord;
 import io.poisonguard.config.InputConfig;
 import io.poisonguard.config.PipelineConfig;
@@ -20,6 +22,7 @@ import io.poisonguard.profile.DriftAnalyzer;
 import io.poisonguard.profile.DriftReport;
 import io.poisonguard.profile.Profile;
 import io.poisonguard.profile.Profiler;
+import io.poisonguard.report.HtmlReport;
 import io.poisonguard.report.RunSummary;
 import io.poisonguard.sanitize.Verdict;
 import io.poisonguard.sanitize.VerdictTables;
@@ -44,12 +47,12 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * One run of a pipeline through every stage: ingest, profile, detect, sanitize, gate, write, audit. Stages run in
+ * One run of a pipeline through every stage: ingest, profile, detect, sanitize, gate, write, audit, report. Stages run in
  * flow order and each hands the next a Spark plan, not data: nothing but aggregates reaches the driver.
  */
 final class GuardJob {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int STAGES = 7;
+  private static final int STAGES = 8;
 
   private final SparkSession spark;
   private final PipelineLoader.Loaded loaded;
@@ -97,10 +100,10 @@ final class GuardJob {
       long quarantined = detection.flagged();
       long clean = read.accepted - quarantined;
 
-      GateDecision decision = clock.stage("gate", () -> new Gate(config.gate()).decide(new GateInputs(read.total,
-              quarantined, read.rejected, drift == null ? null : drift.maxPsi(),
-              drift == null ? null : drift.maxPsiFeature(), drift == null ? null : drift.maxLabelShareChange(),
-              drift == null ? null : drift.maxLabelShareClass())),
+      GateInputs gateInputs = new GateInputs(read.total, quarantined, read.rejected,
+          drift == null ? null : drift.maxPsi(), drift == null ? null : drift.maxPsiFeature(),
+          drift == null ? null : drift.maxLabelShareChange(), drift == null ? null : drift.maxLabelShareClass());
+      GateDecision decision = clock.stage("gate", () -> new Gate(config.gate()).decide(gateInputs),
           d -> d.outcome().label() + (d.reasons().isEmpty() ? "" : ": " + d.reasons().get(0)));
 
       Map<Verdict, Long> versions = clock.stage("write", () -> write(tables, batch, scored, schema, reference,
@@ -117,12 +120,20 @@ final class GuardJob {
       Map<String, Object> driftMap = drift == null ? Map.of() : drift.summary();
       RunSummary summary = new RunSummary(runId, config.name(), read.total, clean, quarantined, read.rejected,
           decision.outcome().label(), decision.reasons(), topReasons, tablePaths, driftMap, clock.timings());
-      clock.stage("audit", () -> audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
+      clock.stage("audit", () -> {
+        audit.appendRows("detector_stats", DetectorStatistics.compute(spark, scored, detection.detectors(), runId,
+            config.name()));
+        audit.appendRows("metrics", new RunMetrics(runId, config.name()).input(config.input(), schema)
+            .detection(scored, detection.sources()).gate(gateInputs, decision).toRows(spark));
+        return audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
           loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), "ok", read.total, clean,
           quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(batch.inputs()),
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
-          config.seed(), audit.lastHash(config.name()), null)), r -> "recorded run " + r.runId());
+          config.seed(), audit.lastHash(config.name()), null));
+      }, r -> "recorded run " + r.runId());
       cachedScores.unpersist();
+      clock.stage("report", () -> new HtmlReport(spark, warehouse).write(runId),
+          path -> "wrote " + path);
       return summary;
     } finally {
       batch.release();
@@ -150,14 +161,17 @@ final class GuardJob {
     List<SourceFinding> sources = new ArrayList<>(SourceScreen.judge(rows, target));
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
-    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count(), rows);
+    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count(), rows,
+        fitted.unboundedScores(), sources);
   }
 
   /**
-   * The scored batch with source verdicts applied, how many of its rows are flagged, and the per-row scores it
-   * derives from (cached until the run ends).
+   * The scored batch with source verdicts applied, how many of its rows are flagged, the per-row scores it
+   * derives from (cached until the run ends), the detectors that scored it (code to unbounded score) and the
+   * verdicts on its sources.
    */
-  private record Detection(Dataset<Row> scored, long flagged, Dataset<Row> cached) {}
+  private record Detection(Dataset<Row> scored, long flagged, Dataset<Row> cached, Map<String, Boolean> detectors,
+      List<SourceFinding> sources) {}
 
   private Map<Verdict, Long> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
       FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class Main {
   private static final List<Command> COMMANDS = List.of(new RunCommand(), new ScanCommand(), new RedteamCommand(),
-      new EvaluateCommand());
+      new EvaluateCommand(), new AuditCommand(), new ReleaseCommand());
 
   private Main() {}
 
@@ -63,7 +63,7 @@ public final class Main {
     StringBuilder s = new StringBuilder("usage: poisonguard COMMAND [options]   (COMMAND --help for details)\n\n");
     commands.values().forEach(c -> s.append(String.format("  %-10s %s%n", c.name(), c.summary())));
     s.append("\nexit codes: 0 ok (gate pass or warn), 1 internal failure, 2 usage or configuration error, "
-        + "3 gate failed\n");
+        + "3 gate failed, 4 audit verification failed\n");
     return s.toString();
   }
 

@@ -11,7 +11,9 @@ import io.poisonguard.config.DetectConfig;
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -142,6 +144,13 @@ public final class PoisonScorer {
     /** Reason codes of the fitted detectors, in scoring order. */
     public List<String> detectorCodes() {
       return modelSets.get(0).stream().map(PoisonDetector::reasonCode).toList();
+    }
+
+    /** Each fitted detector's reason code and whether its score is unbounded above, in scoring order. */
+    public Map<String, Boolean> unboundedScores() {
+      Map<String, Boolean> unbounded = new LinkedHashMap<>();
+      modelSets.get(0).forEach(m -> unbounded.put(m.reasonCode(), m.unboundedScore()));
+      return unbounded;
     }
 
     /** The fitted preparation step. */

@@ -73,6 +73,21 @@ public final class VerdictTables {
     return table.history(1).select("version").head().getLong(0);
   }
 
+  /** Whether the verdict's table has been created. */
+  public boolean exists(Verdict verdict) {
+    return DeltaTable.isDeltaTable(spark, path(verdict));
+  }
+
+  /** The verdict's table as it is now. */
+  public Dataset<Row> read(Verdict verdict) {
+    return spark.read().format("delta").load(path(verdict));
+  }
+
+  /** The verdict's table as it was at {@code version} (Delta time travel). */
+  public Dataset<Row> readAt(Verdict verdict, long version) {
+    return spark.read().format("delta").option("versionAsOf", version).load(path(verdict));
+  }
+
   /** Rows of a verdict's table stamped with {@code runId}, or 0 when the table does not exist. */
   public long countForRun(Verdict verdict, String runId) {
     String path = path(verdict);

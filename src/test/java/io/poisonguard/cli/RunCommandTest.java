@@ -72,7 +72,7 @@ class RunCommandTest {
     assertEquals(s.get("clean").asLong(), clean);
     Row reasons = table(spark, warehouse, "quickstart/quarantine").select(Columns.REASONS).first();
     assertTrue(reasons.getList(0).size() > 0, "every quarantined row says why");
-    assertTrue(first.out().contains("[1/7] ingest"), first.out());
+    assertTrue(first.out().contains("[1/8] ingest"), first.out());
     assertTrue(first.out().contains("rows read"), first.out());
 
     CliRun second = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",

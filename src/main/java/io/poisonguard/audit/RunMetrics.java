@@ -1,0 +1,128 @@
+package io.poisonguard.audit;
+
+import io.poisonguard.config.InputConfig;
+import io.poisonguard.detect.SourceFinding;
+import io.poisonguard.gate.GateDecision;
+import io.poisonguard.gate.GateInputs;
+import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.spark.Columns;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A run's metrics history in long form ({@code _audit/metrics}: entity, name, metric, value), the way a metrics
+ * repository keeps them so that any metric can be followed across runs with one query: quarantine reasons by code
+ * ({@code reason}), suspicion per source ({@code source}), the gate's measurements and decision ({@code gate}) and
+ * the role of each input column ({@code input}).
+ */
+public final class RunMetrics {
+  /** Schema of {@code _audit/metrics}. */
+  public static final StructType SCHEMA = new StructType()
+      .add("run_id", DataTypes.StringType, false)
+      .add("pipeline", DataTypes.StringType, false)
+      .add("entity", DataTypes.StringType, false)
+      .add("name", DataTypes.StringType)
+      .add("metric", DataTypes.StringType, false)
+      .add("value", DataTypes.DoubleType)
+      .add("detail", DataTypes.StringType)
+      .add("computed_at", DataTypes.TimestampType, false);
+
+  /** Most sources kept per run, by flagged share: enough for any report, bounded for a feed-per-file input. */
+  static final int MAX_SOURCES = 1000;
+
+  private final String runId;
+  private final String pipeline;
+  private final Timestamp now = Timestamp.from(Instant.now());
+  private final List<Row> rows = new ArrayList<>();
+
+  /** Metrics of one run. */
+  public RunMetrics(String runId, String pipeline) {
+    this.runId = runId;
+    this.pipeline = pipeline;
+  }
+
+  /**
+   * Counts flagged rows by reason code and, per source, rows, flagged rows and their share, with the findings that
+   * flagged a source as a whole. Two small aggregations over {@code scored}.
+   */
+  public RunMetrics detection(Dataset<Row> scored, List<? extends SourceFinding> findings) {
+    // one row per reason code (a handful) comes back
+    for (Row r : scored.filter(Columns.col(Columns.FLAGGED))
+        .select(functions.explode(Columns.col(Columns.REASONS)).as("reason"))
+        .groupBy(functions.substring_index(functions.col("reason"), ":", 1).as("code")).count()
+        .collectAsList()) {
+      add("reason", r.getString(0), "rows", (double) r.getLong(1), null);
+    }
+    // one row per source, capped
+    for (Row r : scored.groupBy(Columns.col(Columns.SOURCE)).agg(functions.count(functions.lit(1)).as("rows"),
+            functions.sum(functions.when(Columns.col(Columns.FLAGGED), 1L).otherwise(0L)).as("flagged"))
+        .orderBy(functions.col("flagged").divide(functions.col("rows")).desc(), functions.col("rows").desc())
+        .limit(MAX_SOURCES).collectAsList()) {
+      String source = r.isNullAt(0) ? null : r.getString(0);
+      long total = r.getLong(1);
+      long flagged = r.getLong(2);
+      add("source", source, "rows", (double) total, null);
+      add("source", source, "flagged", (double) flagged, null);
+      add("source", source, "flagged_share", flagged / (double) total, null);
+    }
+    for (SourceFinding f : findings) {
+      if (f.flagged()) {
+        add("source", f.source(), "flagged_as_whole", 1.0, f.reason());
+      }
+    }
+    return this;
+  }
+
+  /**
+   * The role of each input column ({@code label}, {@code id}, {@code source}, {@code numeric}, {@code categorical}),
+   * so that exports know which reasons quote a redacted column's values.
+   */
+  public RunMetrics input(InputConfig input, FeatureSchema schema) {
+    add("input", schema.labelColumn(), "role", null, "label");
+    if (input.id() != null) {
+      add("input", input.id(), "role", null, "id");
+    }
+    if (input.source() != null) {
+      add("input", input.source(), "role", null, "source");
+    }
+    schema.numericFeatures().forEach(f -> add("input", f, "role", null, "numeric"));
+    schema.categoricalFeatures().forEach(f -> add("input", f, "role", null, "categorical"));
+    return this;
+  }
+
+  /** The gate's measurements and its decision (the outcome in {@code detail}, with its reasons). */
+  public RunMetrics gate(GateInputs in, GateDecision decision) {
+    double read = Math.max(1, in.rowsRead());
+    add("gate", "decision", "quarantine_fraction", in.quarantined() / read, decision.outcome().label());
+    add("gate", "decision", "rejected_fraction", in.rejected() / read, decision.outcome().label());
+    if (in.maxPsi() != null) {
+      add("gate", in.maxPsiFeature(), "max_psi", in.maxPsi(), decision.outcome().label());
+    }
+    if (in.maxLabelShareChange() != null) {
+      add("gate", in.maxLabelShareClass(), "max_label_share_change", in.maxLabelShareChange(),
+          decision.outcome().label());
+    }
+    for (String reason : decision.reasons()) {
+      add("gate", "decision", "reason", null, reason);
+    }
+    return this;
+  }
+
+  private void add(String entity, String name, String metric, Double value, String detail) {
+    rows.add(RowFactory.create(runId, pipeline, entity, name, metric, value, detail, now));
+  }
+
+  /** The collected metrics as rows of {@code _audit/metrics}. */
+  public Dataset<Row> toRows(SparkSession spark) {
+    return spark.createDataFrame(rows, SCHEMA);
+  }
+}
