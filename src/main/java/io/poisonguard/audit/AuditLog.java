@@ -73,6 +73,7 @@ public final class AuditLog {
     if (!exists("runs")) {
       return Optional.empty();
     }
+    // at most two audit rows come back (two mean the table was tampered with)
     List<Row> found = spark.read().format("delta").load(path("runs"))
         .filter(functions.col("run_id").equalTo(runId)).limit(2).collectAsList();
     if (found.size() > 1) {
@@ -91,6 +92,7 @@ public final class AuditLog {
     if (pipeline != null) {
       runs = runs.filter(functions.col("pipeline").equalTo(pipeline));
     }
+    // audit rows, one per run: they grow with the number of runs, not with the data
     return runs.orderBy(functions.col("finished_at"), functions.col("run_id")).collectAsList();
   }
 

@@ -127,6 +127,7 @@ public final class Releases {
       if (missingCount > 0 && audit.exists("released_rows")) {
         Dataset<Row> earlier = spark.read().format("delta").load(audit.path("released_rows"))
             .filter(functions.col("run_id").equalTo(runId));
+        // a few release ids with counts come back
         List<Row> before = missing.join(earlier, missing.col(Columns.ID).equalTo(earlier.col(Columns.ID)))
             .groupBy("release_id").count().limit(SHOWN_MISSING).collectAsList();
         if (!before.isEmpty()) {
@@ -136,6 +137,7 @@ public final class Releases {
         }
       }
       if (missingCount > 0) {
+        // the first few ids only, for the message
         List<String> shown = missing.limit(SHOWN_MISSING).collectAsList().stream().map(r -> r.getString(0)).toList();
         throw new ConfigException("release: " + missingCount + " id(s) in " + idsFile + " are not quarantined rows "
             + "of run " + runId + " (e.g. " + String.join(", ", shown) + "); remove them from the file and rerun");
@@ -175,6 +177,7 @@ public final class Releases {
     if (pipeline != null) {
       rows = rows.filter(functions.col("pipeline").equalTo(pipeline));
     }
+    // audit rows, one per release
     return rows.orderBy("released_at", "release_id").collectAsList().stream().map(Releases::toRecord).toList();
   }
 
@@ -187,6 +190,7 @@ public final class Releases {
     if (!audit.exists("releases")) {
       return Optional.empty();
     }
+    // one audit row at most
     return spark.read().format("delta").load(audit.path("releases"))
         .filter(functions.col("release_id").equalTo(releaseId)).limit(1).collectAsList().stream().findFirst();
   }

@@ -22,7 +22,8 @@ import java.util.Map;
  * @param rejected records that could not be read
  * @param gate pass, warn or fail
  * @param gateReasons the gate's reasons
- * @param inputsJson inputs read, with Delta versions or file sizes and times
+ * @param inputsJson inputs read ({@code batch}, and {@code reference} when one is given), each with its Delta version
+ *     or file size and time
  * @param outputsJson tables written, with the Delta version each is at after the run
  * @param driftJson drift against the reference, or {@code null}
  * @param timingsJson seconds per stage

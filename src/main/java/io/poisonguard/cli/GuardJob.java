@@ -127,7 +127,7 @@ final class GuardJob {
             .detection(scored, detection.sources()).gate(gateInputs, decision).toRows(spark));
         return audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
           loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), "ok", read.total, clean,
-          quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(batch.inputs()),
+          quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(inputs(batch, reference)),
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
           config.seed(), audit.lastHash(config.name()), null));
       }, r -> "recorded run " + r.runId());
@@ -214,6 +214,14 @@ final class GuardJob {
     String prefix = Columns.PREFIX + "score_";
     return java.util.Arrays.stream(scored.columns()).filter(c -> c.startsWith(prefix))
         .map(c -> c.substring(prefix.length())).toList();
+  }
+
+  /** What the run read: the batch's files or table versions, and the reference's when there is one. */
+  private static Map<String, Object> inputs(IngestedBatch batch, Optional<IngestedBatch> reference) {
+    Map<String, Object> in = new LinkedHashMap<>();
+    in.put("batch", batch.inputs());
+    in.put("reference", reference.map(IngestedBatch::inputs).orElse(null));
+    return in;
   }
 
   private static String describeInputs(IngestedBatch batch) {

@@ -67,6 +67,7 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
     RunRecord run = audit.run(runId).map(RunRecord::fromRow).orElseThrow(() -> new ConfigException(
         "no run " + runId + " in " + audit.path("runs") + "; 'poisonguard audit list --warehouse " + warehouse
             + "' shows the runs"));
+    // one run's audit rows: a row per detector, per metric, per profiled column and metric
     List<DetectorStat> detectors = new ArrayList<>();
     for (Row r : audit.rowsOfRun("detector_stats", runId).collectAsList()) {
       detectors.add(new DetectorStat(r.getAs("detector"), r.<Long>getAs("rows"), r.<Long>getAs("scored"),
