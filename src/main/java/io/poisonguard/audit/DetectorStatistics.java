@@ -127,7 +127,9 @@ public final class DetectorStatistics {
       List<?> q = ranges.isNullAt(at + 2) ? null : ranges.getList(at + 2);
       double[] e = edges.getOrDefault(d.getKey(), new double[0]);
       long[][] c = counts.getOrDefault(d.getKey(), new long[2][0]);
-      rows.add(RowFactory.create(runId, pipeline, d.getKey(), total, ranges.getLong(at), ranges.getLong(at + 1),
+      // a sum over no rows is null
+      long fired = ranges.isNullAt(at + 1) ? 0L : ranges.getLong(at + 1);
+      rows.add(RowFactory.create(runId, pipeline, d.getKey(), total, ranges.getLong(at), fired,
           q == null ? null : ((Number) q.get(0)).doubleValue(), q == null ? null : ((Number) q.get(1)).doubleValue(),
           q == null ? null : ((Number) q.get(2)).doubleValue(), ranges.get(at + 3), ranges.get(at + 4),
           d.getValue(), seq(e), seq(c[0]), seq(c[1]), now));

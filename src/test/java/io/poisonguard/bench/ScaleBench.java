@@ -3,6 +3,14 @@ package io.poisonguard.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.poisonguard.cli.Main;
+import io.poisonguard.config.DetectConfig;
+import io.poisonguard.detect.DetectorEstimator;
+import io.poisonguard.detect.DetectorModel;
+import io.poisonguard.detect.DetectorRegistry;
+import io.poisonguard.detect.FeaturePreparer;
+import io.poisonguard.detect.FeaturePreparerModel;
+import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SparkSessions;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -18,6 +26,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Scale benchmark driver (bench/scale runs it, one JVM per measurement so each peak heap is its own):
@@ -25,7 +34,8 @@ import org.apache.spark.sql.functions;
  *   <li>{@code generate ROWS DIR}: a Spambase-shaped dataset of ROWS rows × 32 features as Parquet — real rows
  *       resampled with multiplicative noise, 2% of them poisoned (label flips and far-out rows), seeded;
  *   <li>{@code bare DIR WAREHOUSE OUT.json}: the floor any Spark job pays — read, one aggregation, write Delta;
- *   <li>{@code guard DIR WAREHOUSE OUT.json}: the full guard ({@code run}) on the same data.
+ *   <li>{@code guard DIR WAREHOUSE OUT.json}: the full guard ({@code run}) on the same data;
+ *   <li>{@code detectors DIR OUT.json}: the preparation and each default detector's fit and scoring, timed apart.
  * </ul>
  * Each measurement writes wall time, rows/s and the JVM's peak heap (sum of heap pools' peak usage) as JSON.
  */
@@ -42,8 +52,10 @@ public final class ScaleBench {
       case "generate" -> generate(Long.parseLong(args[1]), args[2]);
       case "bare" -> measure("bare", args[1], args[3], () -> bare(args[1], args[2]));
       case "guard" -> measure("guard", args[1], args[3], () -> guard(args[1], args[2]));
+      case "detectors" -> detectorCosts(args[1], Path.of(args[2]));
       case "report" -> report(Path.of(args[1]), Path.of(args[2]), args[3]);
-      default -> throw new IllegalArgumentException("usage: generate ROWS DIR | bare DIR WH OUT | guard DIR WH OUT");
+      default -> throw new IllegalArgumentException("usage: generate ROWS DIR | bare DIR WH OUT | guard DIR WH OUT"
+          + " | detectors DIR OUT.json | report RESULTS OUT.md HEADER");
     }
     System.exit(0);
   }
@@ -113,6 +125,47 @@ public final class ScaleBench {
   }
 
   /**
+   * Where detection's time goes: the shared preparation, then each default detector's fit and its scoring pass
+   * (forced by summing its score), timed one after the other on the same prepared rows, as the guard's batch fit
+   * runs them. Writes seconds per step as JSON.
+   */
+  private static void detectorCosts(String input, Path out) throws Exception {
+    SparkSession spark = spark();
+    Dataset<Row> data = spark.read().parquet(input).withColumnRenamed("id", Columns.ID);
+    List<String> features = Arrays.stream(data.columns()).filter(c -> !c.equals(Columns.ID) && !c.equals("type"))
+        .toList();
+    FeatureSchema schema = new FeatureSchema("type", features, List.of());
+    Map<String, Object> figures = new LinkedHashMap<>();
+    figures.put("input", input);
+    long start = System.nanoTime();
+    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(data);
+    Dataset<Row> prepared = preparer.transform(data).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    figures.put("rows", prepared.count());
+    figures.put("prepare_seconds", seconds(start));
+    Map<String, Map<String, Double>> detectors = new LinkedHashMap<>();
+    for (DetectorEstimator<?> estimator : DetectorRegistry.build(DetectConfig.defaults().detectors(), 42)) {
+      Map<String, Double> cost = new LinkedHashMap<>();
+      long t = System.nanoTime();
+      DetectorModel<?> model = estimator.fit(prepared);
+      cost.put("fit_seconds", seconds(t));
+      t = System.nanoTime();
+      model.transform(prepared).agg(functions.sum(Columns.col(model.getScoreCol()))).head();
+      cost.put("score_seconds", seconds(t));
+      detectors.put(model.reasonCode(), cost);
+      System.out.println(model.reasonCode() + " " + cost);
+    }
+    figures.put("detectors", detectors);
+    prepared.unpersist();
+    JSON.writeValue(out.toFile(), figures);
+    System.out.println(JSON.writeValueAsString(figures));
+  }
+
+  private static double seconds(long startNanos) {
+    return Math.round((System.nanoTime() - startNanos) / 1e8) / 10.0;
+  }
+
+  /**
    * Writes the markdown table from the JSON figures in {@code results} ({@code bare-<rows>.json},
    * {@code guard-<rows>.json}); {@code header} names the commit and date.
    */
@@ -153,6 +206,18 @@ public final class ScaleBench {
             guardSeconds.get(r) / guardSeconds.get(first), r / (double) first));
       }
       md.append(String.join("; ", growth)).append(".\n");
+    }
+    try (var files = Files.list(results)) {
+      for (Path costs : files.filter(f -> f.getFileName().toString().startsWith("detectors-")).sorted().toList()) {
+        var c = JSON.readTree(costs.toFile());
+        md.append(String.format(java.util.Locale.ROOT, "%nWhere detection's time goes at %,d rows (`detectors` "
+            + "measurement: each default detector fitted and its scores summed, one after the other on the shared "
+            + "prepared rows; preparation %.1f s):%n%n| detector | fit s | score s |%n|---|---:|---:|%n",
+            c.get("rows").asLong(), c.get("prepare_seconds").asDouble()));
+        c.get("detectors").fields().forEachRemaining(e -> md.append(String.format(java.util.Locale.ROOT,
+            "| %s | %.1f | %.1f |%n", e.getKey(), e.getValue().get("fit_seconds").asDouble(),
+            e.getValue().get("score_seconds").asDouble())));
+      }
     }
     Files.writeString(markdown, md.toString());
     System.out.print(md);
