@@ -9,7 +9,6 @@ import static org.apache.spark.sql.functions.when;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -23,12 +22,9 @@ import org.apache.spark.sql.Row;
  *
  * <ul>
  *   <li><b>Trusted reference</b> ({@link Reference#TRUSTED}): the data is believed clean, so the empirical
- *       grid is used up to its highest level with at least five trusted rows above it (0.999 from 5000 rows,
- *       0.99 from 500, 0.9 for a 57-row sample); beyond it the tail decays exponentially at the rate seen
- *       between that level and the highest one with ten times as many rows above (0.99 to 0.999; 0.5 when the
- *       grid has none). An empirical p-value alone cannot go below the top level's share, yet with several
- *       detectors and a 1% target the corrected level is below that; and anchored at the maximum of a small
- *       sample, the tail would call every clean row beyond that maximum extreme.</li>
+ *       grid is used up to the 0.999 quantile; beyond it the tail decays exponentially at the rate seen
+ *       between the 0.99 and 0.999 quantiles. An empirical p-value alone cannot go below 0.001, yet with
+ *       several detectors and a 1% target the corrected level is below that.</li>
  *   <li><b>Batch as its own reference</b> ({@link Reference#BATCH}): the batch may hold up to ~20% poison,
  *       which occupies its upper tail. Only the bulk up to the 0.9 quantile is trusted; the tail beyond is
  *       an exponential anchored at q90 whose decay is the slower of two fits: between the median and q90
@@ -63,16 +59,9 @@ public final class TailCalibrator implements Serializable {
   private static final double[] TRUSTED_LEVELS =
       {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999};
   private static final double[] BATCH_LEVELS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
-  /** Levels from which the batch tail's decay is fitted to the top level; the slowest decay is kept. */
+  /** Levels from which the tail's decay is fitted to the top level; the slowest decay is kept. */
+  private static final double[] TRUSTED_RATE_FROM = {0.99};
   private static final double[] BATCH_RATE_FROM = {0.5, 0.8};
-  /**
-   * Fewest trusted rows above the level the tail is anchored at: with fewer, the level's quantile is the
-   * sample's maximum or next to it, and every clean row beyond the maximum of a small sample would be called
-   * extreme.
-   */
-  private static final int MIN_ROWS_ABOVE_TOP = 5;
-  /** The trusted tail's decay is fitted from the highest level with this many times the top's share above it. */
-  private static final int RATE_SPAN = 10;
   private static final double RELATIVE_ERROR = 1e-4;
 
   private final boolean logScale;
@@ -104,24 +93,18 @@ public final class TailCalibrator implements Serializable {
    */
   public static List<TailCalibrator> fit(Dataset<?> scored, List<String> scoreCols, List<Boolean> logScale,
       Reference reference) {
-    double[] grid = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
-    double[][] raw = scored.stat().approxQuantile(scoreCols.toArray(new String[0]), grid, RELATIVE_ERROR);
-    long[] finite = reference == Reference.TRUSTED ? finiteCounts(scored, scoreCols) : null;
+    double[] levels = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
+    double[][] raw = scored.stat().approxQuantile(scoreCols.toArray(new String[0]), levels, RELATIVE_ERROR);
+    int top = levels.length - 1;
+    double[] rateFrom = reference == Reference.TRUSTED ? TRUSTED_RATE_FROM : BATCH_RATE_FROM;
+    int inner = indexOf(levels, rateFrom[0]);
     List<TailCalibrator> out = new ArrayList<>();
     for (int c = 0; c < scoreCols.size(); c++) {
-      if (raw[c].length != grid.length) {
+      if (raw[c].length != levels.length) {
         // e.g. a per-class detector on a reference with fewer rows per class than it needs
-        out.add(new TailCalibrator(logScale.get(c), grid, null, Double.NaN, 0, null));
+        out.add(new TailCalibrator(logScale.get(c), levels, null, Double.NaN, 0, null));
         continue;
       }
-      int top = grid.length - 1;
-      double[] rateFrom = BATCH_RATE_FROM;
-      if (reference == Reference.TRUSTED) {
-        top = supportedTop(grid, finite[c]);
-        rateFrom = new double[] {rateFrom(grid, top)};
-      }
-      double[] levels = Arrays.copyOf(grid, top + 1);
-      int inner = indexOf(levels, rateFrom[0]);
       double[] q = new double[levels.length];
       for (int i = 0; i < q.length; i++) {
         q[i] = logScale.get(c) ? Math.log1p(Math.max(0, raw[c][i])) : raw[c][i];
@@ -149,42 +132,6 @@ public final class TailCalibrator implements Serializable {
       out.add(new TailCalibrator(logScale.get(c), levels, q, Math.max(scale, floor), shareBeyond, beyond));
     }
     return out;
-  }
-
-  /** Finite scores per column, in one aggregation. */
-  private static long[] finiteCounts(Dataset<?> scored, List<String> scoreCols) {
-    Column[] counts = scoreCols.stream().map(c -> count(when(not(isnan(col(c))), 1L))).toArray(Column[]::new);
-    Row r = scored.agg(counts[0], Arrays.copyOfRange(counts, 1, counts.length)).first();
-    long[] out = new long[counts.length];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = r.getLong(i);
-    }
-    return out;
-  }
-
-  /** The highest grid level with at least {@link #MIN_ROWS_ABOVE_TOP} of {@code rows} above it (the median at least). */
-  private static int supportedTop(double[] grid, long rows) {
-    int top = indexOf(grid, 0.5);
-    for (int i = top + 1; i < grid.length; i++) {
-      if (rows * (1 - grid[i]) >= MIN_ROWS_ABOVE_TOP) {
-        top = i;
-      }
-    }
-    return top;
-  }
-
-  /**
-   * The highest level below {@code top} with {@link #RATE_SPAN} times the top's share of rows above it; when the
-   * grid has none (a small sample anchors the tail low), the median, or the level just below the top.
-   */
-  private static double rateFrom(double[] grid, int top) {
-    double wanted = RATE_SPAN * (1 - grid[top]);
-    for (int i = top - 1; i >= 0; i--) {
-      if (1 - grid[i] >= wanted) {
-        return grid[i];
-      }
-    }
-    return grid[top] > 0.5 ? 0.5 : grid[top - 1];
   }
 
   private static int indexOf(double[] levels, double level) {

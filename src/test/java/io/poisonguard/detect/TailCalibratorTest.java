@@ -49,22 +49,6 @@ class TailCalibratorTest {
   }
 
   @Test
-  void aSmallTrustedSampleAnchorsItsTailWhereItStillHasRows(SparkSession spark) {
-    // 60 rows of Exp(1) (u = (i + 0.5) / 60): the largest is ln 120 = 4.79. Anchored at the sample maximum, a
-    // clean row just beyond it would look extreme. With five rows needed above the anchor, the tail starts at
-    // q90 = ln 10 and decays at the rate from q50, (ln 10 - ln 2) / ln 5 = 1: exactly Exp(1)'s own tail.
-    int n = 60;
-    Dataset<Row> sample = spark.range(n).select(col("id").plus(0.5).divide(n).as("u"))
-        .select(log(lit(1).minus(col("u"))).multiply(-1).as("s"));
-    TailCalibrator c = fit(sample, TailCalibrator.Reference.TRUSTED);
-    // within a factor 2: the sample's quantiles are its rows (q90 is the 54th, ln(60 / 6.5) rather than ln 10)
-    for (double s : new double[] {5, 6, 8}) {
-      double p = c.pValue(s);
-      assertTrue(p > Math.exp(-s) / 2 && p < 2 * Math.exp(-s), "p at " + s + " = " + p + ", true " + Math.exp(-s));
-    }
-  }
-
-  @Test
   void batchTailIgnoresPoisonAboveTheNinetiethPercentile(SparkSession spark) {
     // 5% of the rows sit at 40: far out, but inside the batch the calibrator is fitted on.
     Column exponential = log(lit(1).minus(col("u").divide(0.95))).multiply(-1);
