@@ -129,15 +129,23 @@ public final class AuditLog {
         record.clean(), record.quarantined(), record.rejected(), record.gate(), record.gateReasons(),
         record.inputsJson(), record.outputsJson(), record.driftJson(), record.timingsJson(), record.softwareJson(),
         record.seed(), record.previousHash(), hash(record.fields()));
+    appendChained("runs", RUNS_SCHEMA, hashed.fields(), hashed.recordHash());
+    return hashed;
+  }
+
+  /**
+   * Appends one hash-chained record: {@code fields} in the table's column order, then its {@code recordHash}
+   * (computed by {@link #hash} over those fields, the previous record's hash among them).
+   */
+  void appendChained(String table, StructType schema, Map<String, Object> fields, String recordHash) {
     List<Object> values = new ArrayList<>();
-    for (Object v : hashed.fields().values()) {
+    for (Object v : fields.values()) {
       values.add(v instanceof java.time.Instant i ? Timestamp.from(i)
           : v instanceof List<?> l ? scala.jdk.javaapi.CollectionConverters.asScala(l).toSeq() : v);
     }
-    values.add(hashed.recordHash());
-    Dataset<Row> row = spark.createDataFrame(List.of(RowFactory.create(values.toArray())), RUNS_SCHEMA);
-    row.coalesce(1).write().format("delta").mode("append").save(path("runs"));
-    return hashed;
+    values.add(recordHash);
+    spark.createDataFrame(List.of(RowFactory.create(values.toArray())), schema).coalesce(1).write()
+        .format("delta").mode("append").save(path(table));
   }
 
   /** Appends rows to an audit table such as {@code profiles} (a metrics history, one row per run and metric). */

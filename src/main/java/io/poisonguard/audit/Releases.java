@@ -8,7 +8,6 @@ import io.poisonguard.spark.Columns;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +16,6 @@ import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -204,12 +202,7 @@ public final class Releases {
     ReleaseRecord hashed = new ReleaseRecord(record.releaseId(), record.pipeline(), record.runId(),
         record.releasedAt(), record.reviewer(), record.reason(), record.idsFile(), record.rows(), record.target(),
         record.outputsJson(), record.previousHash(), AuditLog.hash(record.fields()));
-    List<Object> values = new ArrayList<>();
-    for (Object v : hashed.fields().values()) {
-      values.add(v instanceof Instant i ? Timestamp.from(i) : v);
-    }
-    values.add(hashed.recordHash());
-    audit.appendRows("releases", spark.createDataFrame(List.of(RowFactory.create(values.toArray())), SCHEMA));
+    audit.appendChained("releases", SCHEMA, hashed.fields(), hashed.recordHash());
     return hashed;
   }
 

@@ -9,7 +9,10 @@ import io.poisonguard.spark.Columns;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -115,6 +118,15 @@ public final class RunMetrics {
       add("gate", "decision", "reason", null, reason);
     }
     return this;
+  }
+
+  /** Flagged rows per reason code, most first (ties by code), at most {@code limit} codes. */
+  public Map<String, Long> reasonCounts(int limit) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    rows.stream().filter(r -> r.getString(2).equals("reason"))
+        .sorted(Comparator.comparingDouble((Row r) -> -r.getDouble(5)).thenComparing(r -> r.getString(3)))
+        .limit(limit).forEach(r -> out.put(r.getString(3), (long) r.getDouble(5)));
+    return out;
   }
 
   private void add(String entity, String name, String metric, Double value, String detail) {

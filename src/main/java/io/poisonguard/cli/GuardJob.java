@@ -53,6 +53,8 @@ import org.apache.spark.storage.StorageLevel;
 final class GuardJob {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int STAGES = 8;
+  /** Reason codes shown in the run summary. */
+  private static final int TOP_REASONS = 5;
 
   private final SparkSession spark;
   private final PipelineLoader.Loaded loaded;
@@ -110,7 +112,8 @@ final class GuardJob {
               decision), v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
       verifyAccounting(tables, runId, read.total, decision);
 
-      Map<String, Long> topReasons = topReasons(scored);
+      RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
+          .detection(scored, detection.sources()).gate(gateInputs, decision);
       Map<String, String> tablePaths = new LinkedHashMap<>();
       for (Verdict v : Verdict.values()) {
         tablePaths.put(v.table(), tables.path(v));
@@ -119,12 +122,12 @@ final class GuardJob {
       tablePaths.put("audit_profiles", audit.path("profiles"));
       Map<String, Object> driftMap = drift == null ? Map.of() : drift.summary();
       RunSummary summary = new RunSummary(runId, config.name(), read.total, clean, quarantined, read.rejected,
-          decision.outcome().label(), decision.reasons(), topReasons, tablePaths, driftMap, clock.timings());
+          decision.outcome().label(), decision.reasons(), metrics.reasonCounts(TOP_REASONS), tablePaths, driftMap,
+          clock.timings());
       clock.stage("audit", () -> {
         audit.appendRows("detector_stats", DetectorStatistics.compute(spark, scored, detection.detectors(), runId,
             config.name()));
-        audit.appendRows("metrics", new RunMetrics(runId, config.name()).input(config.input(), schema)
-            .detection(scored, detection.sources()).gate(gateInputs, decision).toRows(spark));
+        audit.appendRows("metrics", metrics.toRows(spark));
         return audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
           loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), "ok", read.total, clean,
           quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(inputs(batch, reference)),
@@ -196,18 +199,6 @@ final class GuardJob {
       throw new IllegalStateException("accounting check failed for run " + runId + ": " + rowsRead
           + " rows read but " + inTables + " rows in the clean/staged, quarantine and rejected tables");
     }
-  }
-
-  private static Map<String, Long> topReasons(Dataset<Row> scored) {
-    // reason codes are few (one per detector): this brings back a handful of counts, not rows
-    List<Row> rows = scored.filter(Columns.col(Columns.FLAGGED))
-        .select(functions.explode(Columns.col(Columns.REASONS)).as("reason"))
-        .select(functions.substring_index(functions.col("reason"), ":", 1).as("code"))
-        .groupBy("code").count().orderBy(functions.col("count").desc(), functions.col("code")).limit(5)
-        .collectAsList();
-    Map<String, Long> top = new LinkedHashMap<>();
-    rows.forEach(r -> top.put(r.getString(0), r.getLong(1)));
-    return top;
   }
 
   private static List<String> detectorCodes(Dataset<Row> scored) {
