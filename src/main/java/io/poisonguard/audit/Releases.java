@@ -148,7 +148,9 @@ public final class Releases {
       Dataset<Row> moving = quarantined.join(ids, quarantined.col(Columns.ID).equalTo(ids.col(Columns.ID)),
               "left_semi")
           .withColumn(Columns.FLAGGED, functions.lit(false))
-          // fixed before the writes: both commits must move the same rows, whatever they do to quarantine
+          // fixed before the writes: both commits must move the same rows, whatever they do to quarantine (a cache
+          // could be evicted and recomputed after the first commit). The checkpoint holds only the reviewed rows
+          // and stays in the block manager until the session ends.
           .localCheckpoint(true);
       Map<Verdict, Dataset<Row>> byVerdict = new EnumMap<>(Verdict.class);
       byVerdict.put(target, moving);
