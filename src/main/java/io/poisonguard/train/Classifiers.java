@@ -41,6 +41,7 @@ public final class Classifiers {
     JsonNode descriptor = readDescriptor(dir);
     String trainer = descriptor.path("trainer").asText();
     return switch (trainer) {
+      case LinearSoftmax.TRAINER -> LinearSoftmax.load(dir, descriptor);
       default -> throw new IOException(dir + "/" + DESCRIPTOR + ": unknown trainer '" + trainer + "'");
     };
   }
