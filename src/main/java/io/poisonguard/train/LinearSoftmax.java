@@ -17,15 +17,13 @@ public final class LinearSoftmax implements Classifier {
 
   /** [class][feature], the intercept last. */
   private final double[][] weights;
-  private final String trainer;
 
-  /** A model with the given weights ([class][features + 1], intercept last), attributed to {@code trainer}. */
-  public LinearSoftmax(double[][] weights, String trainer) {
+  /** A model with the given weights, [class][features + 1] with the intercept last. */
+  public LinearSoftmax(double[][] weights) {
     if (weights.length < 2) {
       throw new IllegalArgumentException("a classifier needs at least two classes, got " + weights.length);
     }
     this.weights = copy(weights);
-    this.trainer = trainer;
   }
 
   @Override
@@ -40,7 +38,7 @@ public final class LinearSoftmax implements Classifier {
 
   @Override
   public String trainer() {
-    return trainer;
+    return TRAINER;
   }
 
   /** A copy of the weights, [class][features + 1] with the intercept last. */
@@ -114,7 +112,7 @@ public final class LinearSoftmax implements Classifier {
         row.add(v);
       }
     }
-    Classifiers.writeDescriptor(dir, trainer, fields);
+    Classifiers.writeDescriptor(dir, TRAINER, fields);
   }
 
   /** Reads a model written by {@link #save}. */
@@ -131,7 +129,7 @@ public final class LinearSoftmax implements Classifier {
         w[k][i] = row.get(i).asDouble();
       }
     }
-    return new LinearSoftmax(w, descriptor.path("trainer").asText());
+    return new LinearSoftmax(w);
   }
 
   /** {@code ‖a − b‖₁} over the first {@code d} entries (the intercept excluded). */
