@@ -47,12 +47,14 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * One run of a pipeline through every stage: ingest, profile, detect, sanitize, gate, write, audit, report. Stages run in
+ * One run of a pipeline through every stage: ingest, profile, detect, sanitize, gate, write, audit, train (when the
+ * pipeline has a {@code train:} section and the gate passed), report. Stages run in
  * flow order and each hands the next a Spark plan, not data: nothing but aggregates reaches the driver.
  */
 final class GuardJob {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int STAGES = 8;
+  private static final int STAGES_WITH_TRAINING = 9;
   /** Reason codes shown in the run summary. */
   private static final int TOP_REASONS = 5;
 
@@ -75,7 +77,7 @@ final class GuardJob {
     Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     String runId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(started)
         + "-" + UUID.randomUUID().toString().substring(0, 8);
-    StageClock clock = new StageClock(out, STAGES);
+    StageClock clock = new StageClock(out, config.train() == null ? STAGES : STAGES_WITH_TRAINING);
     AuditLog audit = new AuditLog(spark, warehouse);
     String pipelineRoot = warehouse + "/" + config.name();
     VerdictTables tables = new VerdictTables(spark, pipelineRoot);
@@ -135,6 +137,15 @@ final class GuardJob {
           config.seed(), audit.lastHash(config.name()), null));
       }, r -> "recorded run " + r.runId());
       cachedScores.unpersist();
+      if (config.train() != null) {
+        if (decision.accepted()) {
+          clock.stage("train", () -> new ModelTraining(spark, config, warehouse).train(runId, runId,
+              versions.get(Verdict.CLEAN)), m -> String.format("%s model %s, %d training rows of clean v%d",
+              m.trainer(), m.modelPath(), m.trainRows(), m.cleanVersion()));
+        } else {
+          clock.stage("train", () -> "skipped: the gate failed, the clean table is unchanged", s -> s);
+        }
+      }
       clock.stage("report", () -> new HtmlReport(spark, warehouse).write(runId),
           path -> "wrote " + path);
       return summary;

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public final class Main {
   private static final List<Command> COMMANDS = List.of(new RunCommand(), new ScanCommand(), new RedteamCommand(),
-      new EvaluateCommand(), new AuditCommand(), new ReleaseCommand());
+      new EvaluateCommand(), new AuditCommand(), new ReleaseCommand(), new TrainCommand(), new PredictCommand());
 
   private Main() {}
 

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param detect detection settings
  * @param sanitize cleaning settings
  * @param gate gate thresholds
+ * @param train hardened training after a passing gate, or null for none
  * @param spark Spark settings
  */
 public record PipelineConfig(
@@ -24,6 +25,7 @@ public record PipelineConfig(
     @JsonProperty("detect") DetectConfig detect,
     @JsonProperty("sanitize") SanitizeConfig sanitize,
     @JsonProperty("gate") GateConfig gate,
+    @JsonProperty("train") TrainConfig train,
     @JsonProperty("spark") SparkConfig spark) {
 
   public PipelineConfig {

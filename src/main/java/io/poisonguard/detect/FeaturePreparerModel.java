@@ -93,6 +93,11 @@ public final class FeaturePreparerModel extends Model<FeaturePreparerModel> impl
     return names;
   }
 
+  /** The numeric feature columns, first in the vector. */
+  public List<String> numericFeatures() {
+    return List.of(state.numeric());
+  }
+
   /** Class labels; a label's position is its index. */
   public List<String> labels() {
     return List.of(state.labels());

@@ -195,6 +195,22 @@ public final class Ingestor {
         versions(files, "json"));
   }
 
+  /**
+   * The feature schema of a table PoisonGuard wrote (clean, staged, quarantine): the pipeline's input settings
+   * resolved against the table's own columns, leaving out the columns PoisonGuard added.
+   */
+  public static FeatureSchema schemaOfTable(InputConfig input, Dataset<Row> table, String origin) {
+    Map<String, String> detected = new LinkedHashMap<>();
+    List<String> names = new ArrayList<>();
+    for (StructField f : table.schema().fields()) {
+      if (!f.name().startsWith(Columns.PREFIX)) {
+        names.add(f.name());
+        detected.put(f.name(), f.dataType() instanceof NumericType ? "numeric" : f.dataType().typeName());
+      }
+    }
+    return ColumnResolver.resolve(input, origin, names, detected).features();
+  }
+
   private static Iterator<Row> parseJsonLines(RecordLayout layout, String file, Iterator<Tuple2<String, Long>> it) {
     ObjectMapper mapper = new ObjectMapper();
     return new Iterator<>() {

@@ -12,6 +12,8 @@ public final class Columns {
   public static final String FEATURES = "_pg_features";
   /** Label as a class index (double), shared by every label-aware detector. */
   public static final String LABEL_INDEX = "_pg_label_index";
+  /** A training row's weight in the loss (1, or a share of it for an augmented copy). */
+  public static final String WEIGHT = "_pg_weight";
   /** Combined poison score in [0,1], higher is more suspect. */
   public static final String POISON_SCORE = "_pg_poison_score";
   /** True when the combined evidence crosses the configured threshold. */
