@@ -42,6 +42,8 @@ public final class Classifiers {
     String trainer = descriptor.path("trainer").asText();
     return switch (trainer) {
       case LinearSoftmax.TRAINER -> LinearSoftmax.load(dir, descriptor);
+      case TribuoTrainers.LOGISTIC, TribuoTrainers.CART, TribuoTrainers.FOREST ->
+          TribuoClassifier.load(dir, descriptor);
       default -> throw new IOException(dir + "/" + DESCRIPTOR + ": unknown trainer '" + trainer + "'");
     };
   }
