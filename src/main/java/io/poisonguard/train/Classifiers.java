@@ -44,6 +44,8 @@ public final class Classifiers {
       case LinearSoftmax.TRAINER -> LinearSoftmax.load(dir, descriptor);
       case TribuoTrainers.LOGISTIC, TribuoTrainers.CART, TribuoTrainers.FOREST ->
           TribuoClassifier.load(dir, descriptor);
+      case MllibTrainers.LOGISTIC, MllibTrainers.RANDOM_FOREST, MllibTrainers.GBT ->
+          MllibClassifier.load(dir, descriptor);
       default -> throw new IOException(dir + "/" + DESCRIPTOR + ": unknown trainer '" + trainer + "'");
     };
   }
