@@ -46,6 +46,7 @@ public final class Classifiers {
           TribuoClassifier.load(dir, descriptor);
       case MllibTrainers.LOGISTIC, MllibTrainers.RANDOM_FOREST, MllibTrainers.GBT ->
           MllibClassifier.load(dir, descriptor);
+      case PartitionEnsemble.TRAINER -> PartitionEnsemble.load(dir, descriptor);
       default -> throw new IOException(dir + "/" + DESCRIPTOR + ": unknown trainer '" + trainer + "'");
     };
   }
