@@ -42,6 +42,11 @@ public final class Classifiers {
     String trainer = descriptor.path("trainer").asText();
     return switch (trainer) {
       case LinearSoftmax.TRAINER -> LinearSoftmax.load(dir, descriptor);
+      case TribuoTrainers.LOGISTIC, TribuoTrainers.CART, TribuoTrainers.FOREST ->
+          TribuoClassifier.load(dir, descriptor);
+      case MllibTrainers.LOGISTIC, MllibTrainers.RANDOM_FOREST, MllibTrainers.GBT ->
+          MllibClassifier.load(dir, descriptor);
+      case PartitionEnsemble.TRAINER -> PartitionEnsemble.load(dir, descriptor);
       default -> throw new IOException(dir + "/" + DESCRIPTOR + ": unknown trainer '" + trainer + "'");
     };
   }
