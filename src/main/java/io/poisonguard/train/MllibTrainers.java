@@ -60,7 +60,7 @@ public final class MllibTrainers {
     @Override
     public Classifier fit(Dataset<Row> prepared, int numClasses, int numFeatures, long seed) {
       LogisticRegression lr = new LogisticRegression().setFeaturesCol(Columns.FEATURES)
-          .setLabelCol(Columns.LABEL_INDEX).setWeightCol(WEIGHT).setRegParam(regParam)
+          .setLabelCol(Columns.LABEL_INDEX).setWeightCol(Columns.WEIGHT).setRegParam(regParam)
           .setElasticNetParam(elasticNetParam).setMaxIter(maxIter);
       return wrap(LOGISTIC, lr.fit(withClassCount(prepared, numClasses)), numFeatures);
     }
@@ -85,7 +85,7 @@ public final class MllibTrainers {
     @Override
     public Classifier fit(Dataset<Row> prepared, int numClasses, int numFeatures, long seed) {
       RandomForestClassifier rf = new RandomForestClassifier().setFeaturesCol(Columns.FEATURES)
-          .setLabelCol(Columns.LABEL_INDEX).setWeightCol(WEIGHT).setNumTrees(numTrees).setMaxDepth(maxDepth)
+          .setLabelCol(Columns.LABEL_INDEX).setWeightCol(Columns.WEIGHT).setNumTrees(numTrees).setMaxDepth(maxDepth)
           .setFeatureSubsetStrategy("sqrt").setSeed(seed);
       return wrap(RANDOM_FOREST, rf.fit(withClassCount(prepared, numClasses)), numFeatures);
     }
@@ -120,7 +120,7 @@ public final class MllibTrainers {
             + " classes; choose " + RANDOM_FOREST + ", " + LOGISTIC + " or a Tribuo trainer");
       }
       GBTClassifier gbt = new GBTClassifier().setFeaturesCol(Columns.FEATURES).setLabelCol(Columns.LABEL_INDEX)
-          .setWeightCol(WEIGHT).setMaxIter(maxIter).setMaxDepth(maxDepth).setStepSize(stepSize).setSeed(seed);
+          .setWeightCol(Columns.WEIGHT).setMaxIter(maxIter).setMaxDepth(maxDepth).setStepSize(stepSize).setSeed(seed);
       return wrap(GBT, gbt.fit(withClassCount(prepared, numClasses)), numFeatures);
     }
   }

@@ -9,9 +9,6 @@ import org.apache.spark.sql.Row;
  * augmented copy sharing its original's weight). The driver holds only the model, never the rows.
  */
 public interface ModelTrainer {
-  /** The row-weight column every trainer reads. */
-  String WEIGHT = "_pg_weight";
-
   /** The name a pipeline file selects it by, e.g. {@code mllib-random-forest}. */
   String name();
 

@@ -19,7 +19,7 @@ import java.util.Arrays;
  * <p>Because each training row lives in exactly one partition, deleting a row only needs its partition's model
  * retrained ({@link #withBase}); the other models are untouched.
  */
-public final class PartitionEnsemble implements Classifier {
+public final class PartitionEnsemble implements CertifiedClassifier {
   /** Trainer name of partition ensembles. */
   public static final String TRAINER = "partition-ensemble";
   private static final long serialVersionUID = 1L;
@@ -145,6 +145,22 @@ public final class PartitionEnsemble implements Classifier {
    * @throws IllegalArgumentException when {@code predicted} is not the winner of {@code votes}
    */
   public static int certifiedRadius(int[] votes, int predicted) {
+    return radius(votes, predicted);
+  }
+
+  @Override
+  public int certifiedRadius(double[] features) {
+    int[] votes = votes(features);
+    return radius(votes, winner(votes));
+  }
+
+  /** Each removed or inserted row moves at most one vote, so no radius exceeds half the partitions. */
+  @Override
+  public int maxRadius() {
+    return partitions() / 2;
+  }
+
+  private static int radius(int[] votes, int predicted) {
     int strongestRival = Integer.MIN_VALUE;
     for (int c = 0; c < votes.length; c++) {
       if (c != predicted) {

@@ -86,7 +86,7 @@ public final class PartitionEnsembleTrainer implements ModelTrainer, Serializabl
   public PartitionEnsemble fit(Dataset<Row> prepared, int numClasses, int numFeatures, long seed) {
     int k = partitions;
     Dataset<Row> rows = prepared.select(col(Columns.ID).cast("string"), col(Columns.FEATURES),
-        col(Columns.LABEL_INDEX), col(WEIGHT));
+        col(Columns.LABEL_INDEX), col(Columns.WEIGHT));
     MapFunction<Row, Integer> partition = r -> {
       if (r.isNullAt(0)) {
         throw new IllegalArgumentException(PartitionEnsemble.TRAINER + ": a row has no " + Columns.ID

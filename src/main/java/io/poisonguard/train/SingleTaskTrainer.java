@@ -40,7 +40,7 @@ public final class SingleTaskTrainer implements ModelTrainer {
 
   @Override
   public Classifier fit(Dataset<Row> prepared, int numClasses, int numFeatures, long seed) {
-    Dataset<Row> rows = prepared.select(col(Columns.FEATURES), col(Columns.LABEL_INDEX), col(WEIGHT));
+    Dataset<Row> rows = prepared.select(col(Columns.FEATURES), col(Columns.LABEL_INDEX), col(Columns.WEIGHT));
     long count = rows.count();
     if (count == 0) {
       throw new IllegalArgumentException(name() + ": no rows to train on");

@@ -56,7 +56,7 @@ class PartitionEnsembleTest {
     trainer = new PartitionEnsembleTrainer(new TribuoTrainers.Cart(4, 1f), K);
     ensemble = trainer.fit(data.train, data.numClasses, data.numFeatures, SEED);
     // The test reads the small training set back to check the trainer's grouping and to retrain partitions.
-    for (Row r : data.train.select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX, ModelTrainer.WEIGHT)
+    for (Row r : data.train.select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX, Columns.WEIGHT)
         .collectAsList()) {
       partitions.computeIfAbsent(PartitionEnsembleTrainer.partitionOf(r.getString(0), K, SEED), j -> new ArrayList<>())
           .add(r);

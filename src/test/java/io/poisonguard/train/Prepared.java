@@ -56,7 +56,7 @@ final class Prepared {
   private static Dataset<Row> ready(FeaturePreparerModel preparer, Dataset<Row> rows) {
     return preparer.transform(rows)
         .select(col(Columns.ID).cast("string").as(Columns.ID), col(Columns.FEATURES), col(Columns.LABEL_INDEX))
-        .withColumn(ModelTrainer.WEIGHT, lit(1.0)).cache();
+        .withColumn(Columns.WEIGHT, lit(1.0)).cache();
   }
 
   void release() {

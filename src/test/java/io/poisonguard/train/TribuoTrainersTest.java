@@ -119,7 +119,7 @@ class TribuoTrainersTest {
     long rows = SingleTaskTrainer.MAX_CELLS / 100 + 1;
     Dataset<Row> big = spark.range(rows)
         .select(org.apache.spark.ml.functions.array_to_vector(functions.array(lit(0.0))).as(Columns.FEATURES),
-            lit(0.0).as(Columns.LABEL_INDEX), lit(1.0).as(ModelTrainer.WEIGHT));
+            lit(0.0).as(Columns.LABEL_INDEX), lit(1.0).as(Columns.WEIGHT));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new SingleTaskTrainer(new TribuoTrainers.Cart(3, 1f)).fit(big, 2, 100, 1));
     assertTrue(e.getMessage().contains("single Spark task") && e.getMessage().contains(Long.toString(rows)),
