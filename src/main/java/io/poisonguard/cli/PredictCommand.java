@@ -79,6 +79,12 @@ public final class PredictCommand implements Command {
   public int execute(String[] argv, PrintStream out) throws Exception {
     Args args = Args.parse(name(), argv, Set.of("model", "input", "out", "format", "master"), Set.of());
     String modelDir = args.require("model");
+    if (!Files.isRegularFile(Path.of(modelDir, HardenedModel.RECORD))) {
+      throw new ConfigException("--model: " + modelDir + " is not a model folder (no " + HardenedModel.RECORD
+          + "); models are under WAREHOUSE/<pipeline>/models/<model id>");
+    }
+    // the preparer is read by Spark ML's reader, which needs the session
+    SparkSession spark = SparkSessions.create("poisonguard-predict", args.get("master", null), Map.of());
     HardenedModel model;
     try {
       model = HardenedModel.load(modelDir);
@@ -94,7 +100,6 @@ public final class PredictCommand implements Command {
       throw new ConfigException("--input: " + input + " does not exist");
     }
     Path outDir = Path.of(args.require("out"));
-    SparkSession spark = SparkSessions.create("poisonguard-predict", args.get("master", null), Map.of());
     Dataset<Row> rows = read(spark, input, format);
     Dataset<Row> predictions = predict(model, rows, input);
     Files.createDirectories(outDir);

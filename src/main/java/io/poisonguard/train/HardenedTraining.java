@@ -32,6 +32,9 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class HardenedTraining {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Writes the settings with the pipeline file's own key names. */
+  private static final ObjectMapper SETTINGS = new ObjectMapper()
+      .setPropertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
   private static final int SPLIT_BUCKETS = 1_000_000;
 
   private HardenedTraining() {}
@@ -84,7 +87,7 @@ public final class HardenedTraining {
     ObjectNode record = JSON.createObjectNode();
     record.put("trainer", classifier.trainer()).put("seed", seed).put("train_rows", trainRows)
         .put("test_rows", testRows).put("fingerprint", HardenedModel.fingerprint(classifier, guard));
-    record.set("settings", JSON.valueToTree(config));
+    record.set("settings", SETTINGS.valueToTree(config));
     record.set("labels", JSON.valueToTree(preparer.labels()));
     record.set("features", JSON.valueToTree(preparer.featureNames()));
     record.put("augmentation", surrogate == null ? (config.adversarial() == null ? "none" : "against the model itself")

@@ -85,10 +85,13 @@ public final class LinearTrainer implements ModelTrainer, LocalTrainer {
       if (sums.keptWeight <= 0) {
         throw new IllegalArgumentException("the linear trainer got no rows with positive weight");
       }
-      double lr = s.learningRate() * 0.5 * (1 + Math.cos(Math.PI * (t - 1) / s.maxIter()));
+      // at temperature T the weights of the same decision function are T times larger: steps scale by T and the
+      // ridge by 1/T², so a fit at any temperature follows the path of the fit at 1, stretched
+      double lr = s.learningRate() * s.temperature() * 0.5 * (1 + Math.cos(Math.PI * (t - 1) / s.maxIter()));
+      double l2 = s.l2() / (s.temperature() * s.temperature());
       for (int i = 0; i < size; i++) {
         boolean intercept = i % (d + 1) == d;
-        double g = sums.gradient[i] / sums.keptWeight + (intercept ? 0 : s.l2() * w[i]);
+        double g = sums.gradient[i] / sums.keptWeight + (intercept ? 0 : l2 * w[i]);
         m[i] = BETA1 * m[i] + (1 - BETA1) * g;
         v[i] = BETA2 * v[i] + (1 - BETA2) * g * g;
         double mHat = m[i] / (1 - Math.pow(BETA1, t));
