@@ -49,6 +49,8 @@ public final class PredictCommand implements Command {
   static final String SUSPECT = "evasion_suspect";
   static final String RADIUS = "certified_radius";
   static final String ERROR = "error";
+  private static final String RAW = "__pg_raw_";
+  private static final String PROBLEM = "__pg_problem";
 
   @Override
   public String name() {
@@ -132,11 +134,19 @@ public final class PredictCommand implements Command {
     List<Column> problems = new ArrayList<>();
     for (String c : numeric) {
       Column raw = Columns.col(c);
-      problems.add(when(raw.isNotNull().and(raw.cast("double").isNull()), lit(c + ": not a number")));
+      problems.add(when(raw.isNotNull().and(raw.try_cast(DataTypes.DoubleType).isNull()), lit(c + ": not a number")));
     }
     String[] inputColumns = rows.columns();
-    Dataset<Row> checked = rows.withColumn("__pg_problem", problems.isEmpty() ? lit(null).cast("string")
-        : concat_ws("; ", problems.toArray(Column[]::new)));
+    // the preparer reads numbers; the output shows each value as it was given, so the originals ride along renamed
+    List<Column> staged = new ArrayList<>();
+    for (int i = 0; i < inputColumns.length; i++) {
+      Column raw = Columns.col(inputColumns[i]);
+      staged.add(raw.as(RAW + i));
+      staged.add(numeric.contains(inputColumns[i]) ? raw.try_cast(DataTypes.DoubleType).as(inputColumns[i]) : raw);
+    }
+    staged.add((problems.isEmpty() ? lit(null).cast("string") : concat_ws("; ", problems.toArray(Column[]::new)))
+        .as(PROBLEM));
+    Dataset<Row> checked = rows.select(staged.toArray(Column[]::new));
     Dataset<Row> prepared = model.preparer().transform(checked);
     Classifier classifier = model.classifier();
     InputGuard guard = model.guard();
@@ -151,10 +161,10 @@ public final class PredictCommand implements Command {
     int width = inputColumns.length;
     Column[] selected = new Column[width + 2];
     for (int i = 0; i < width; i++) {
-      selected[i] = Columns.col(inputColumns[i]);
+      selected[i] = Columns.col(RAW + i);
     }
     selected[width] = Columns.col(Columns.FEATURES);
-    selected[width + 1] = functions.nullif(Columns.col("__pg_problem"), lit(""));
+    selected[width + 1] = functions.nullif(Columns.col(PROBLEM), lit(""));
     MapPartitionsFunction<Row, Row> score = it -> new java.util.Iterator<>() {
       @Override
       public boolean hasNext() {

@@ -61,16 +61,17 @@ public record HardenedModel(FeaturePreparerModel preparer, InputGuard guard, Cla
   /**
    * A fingerprint of what the classifier computes, independent of file metadata (MLlib and Tribuo stamp their files
    * with times and random ids): SHA-256 over its probabilities, to 12 significant digits, on seeded probe points
-   * inside the guard's bounds. Two trainings that produce the same model produce the same fingerprint.
+   * (standard normal × 3 in robustly scaled units, where data lives). Two trainings that produce the same classifier
+   * produce the same fingerprint.
    */
-  public static String fingerprint(Classifier classifier, InputGuard guard) {
+  public static String fingerprint(Classifier classifier) {
     SplittableRandom random = new SplittableRandom(0x5EEDL);
     int d = classifier.numFeatures();
     StringBuilder text = new StringBuilder();
     for (int p = 0; p < PROBES; p++) {
       double[] x = new double[d];
       for (int i = 0; i < d; i++) {
-        x[i] = guard.lowerBound(i) + random.nextDouble() * (guard.upperBound(i) - guard.lowerBound(i));
+        x[i] = 3 * random.nextGaussian();
       }
       for (double v : classifier.probabilities(x)) {
         text.append(String.format("%.12g;", v));

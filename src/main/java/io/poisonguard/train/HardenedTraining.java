@@ -77,7 +77,9 @@ public final class HardenedTraining {
     Dataset<Row> fitOn = train;
     LinearSoftmax surrogate = null;
     if (config.adversarial() != null && !config.trainer().equals(LinearSoftmax.TRAINER)) {
-      surrogate = Trainers.surrogate(config).fit(train, classes, d, seed);
+      // crafted on the half the evaluation's surrogate does not learn from, so that the transferred attack the model
+      // is measured under comes from a model it never saw examples of
+      surrogate = Trainers.surrogate(config).fit(train.filter(functions.not(surrogateHalf(seed))), classes, d, seed);
       fitOn = transferredCopies(train, surrogate, config.adversarial());
     }
     Classifier classifier = Trainers.forConfig(config).fit(fitOn, classes, d, seed);
@@ -86,7 +88,7 @@ public final class HardenedTraining {
         g.squeezeLevels(), g.flagRate());
     ObjectNode record = JSON.createObjectNode();
     record.put("trainer", classifier.trainer()).put("seed", seed).put("train_rows", trainRows)
-        .put("test_rows", testRows).put("fingerprint", HardenedModel.fingerprint(classifier, guard));
+        .put("test_rows", testRows).put("fingerprint", HardenedModel.fingerprint(classifier));
     record.set("settings", SETTINGS.valueToTree(config));
     record.set("labels", JSON.valueToTree(preparer.labels()));
     record.set("features", JSON.valueToTree(preparer.featureNames()));
@@ -100,10 +102,13 @@ public final class HardenedTraining {
    * seeded hash picks, so it shares the data's distribution but not the model's exact rows or hardening.
    */
   public static LinearSoftmax surrogate(Trained trained, TrainConfig config, long seed) {
-    Column half = pmod(xxhash64(Columns.col(Columns.ID), lit(~seed)), lit(2)).equalTo(lit(0L));
     Classifier model = trained.model().classifier();
-    return Trainers.surrogate(config).fit(trained.train().filter(half), model.numClasses(), model.numFeatures(),
-        seed);
+    return Trainers.surrogate(config).fit(trained.train().filter(surrogateHalf(seed)), model.numClasses(),
+        model.numFeatures(), seed);
+  }
+
+  private static Column surrogateHalf(long seed) {
+    return pmod(xxhash64(Columns.col(Columns.ID), lit(~seed)), lit(2)).equalTo(lit(0L));
   }
 
   /**

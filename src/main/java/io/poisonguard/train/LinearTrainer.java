@@ -1,6 +1,7 @@
 package io.poisonguard.train;
 
 import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.OrderedAggregate;
 import java.util.Arrays;
 import java.util.function.Function;
 import org.apache.spark.api.java.JavaRDD;
@@ -11,9 +12,9 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * PoisonGuard's own softmax trainer, the one every hardening applies to: full-batch Adam over {@link LinearObjective},
- * one {@code treeAggregate} per pass on Spark rows (driver memory: the weights, classes × features), or the same
+ * one ordered aggregation per pass on Spark rows (driver memory: the weights, classes × features), or the same
  * loop over an array inside a task when it is a partition ensemble's base learner. Deterministic: weights start at
- * zero, passes are full and summed in a fixed order for a fixed partitioning. With distillation a teacher is fitted at
+ * zero, passes are full and their partition sums merged in partition order ({@link OrderedAggregate}). With distillation a teacher is fitted at
  * the temperature first and the student learns its softened outputs; the student is served at temperature 1.
  */
 public final class LinearTrainer implements ModelTrainer, LocalTrainer {
@@ -43,10 +44,17 @@ public final class LinearTrainer implements ModelTrainer, LocalTrainer {
         .map(r -> new TrainingRow(((Vector) r.get(0)).toArray(), (int) r.getDouble(1), r.getDouble(2)))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      return fit(objective -> rows.treeAggregate(objective.zero(), objective::add, LinearObjective.Sums::merge, 2),
-          numClasses, numFeatures);
+      return fit(objective -> sum(rows, objective), numClasses, numFeatures);
     } finally {
       rows.unpersist(false);
+    }
+  }
+
+  private static LinearObjective.Sums sum(JavaRDD<TrainingRow> rows, LinearObjective objective) {
+    try {
+      return OrderedAggregate.of(rows, objective.zero(), objective::add, LinearObjective.Sums::merge);
+    } catch (Exception e) {
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
   }
 
