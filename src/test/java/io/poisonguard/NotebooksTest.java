@@ -62,7 +62,7 @@ class NotebooksTest {
     assertTrue(text.contains("rows read    4601"), "the notebooks run the pipeline");
     assertTrue(text.contains("|poison_score"), "and read the detector statistics");
     assertTrue(text.contains("released 2 row(s)"), "and release rows");
-    assertTrue(text.contains("audit verified: 2 run record(s) and 1 release(s)"), "and verify the trail");
+    assertTrue(text.contains("audit verified: 2 run record(s), 1 release(s) and 0 model(s)"), "and verify the trail");
   }
 
   private static void execute(Path notebook, Path jupyterPath, Path warehouse, Path outDir) throws Exception {

@@ -6,6 +6,8 @@ import io.delta.tables.DeltaTable;
 import io.poisonguard.sanitize.Verdict;
 import io.poisonguard.sanitize.VerdictTables;
 import io.poisonguard.spark.Columns;
+import io.poisonguard.train.Classifiers;
+import io.poisonguard.train.HardenedModel;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,13 +23,14 @@ import org.apache.spark.sql.functions;
  * Checks that the audit trail is whole and that it matches the data: every audit table was only ever appended to;
  * every run and release record hashes to its stored hash and links to the previous record of its pipeline; each
  * run's counts re-derive from the table versions it names (Delta time travel); each release's rows are where it
- * says; and no table or report holds a run the audit has no record of.
+ * says; each model record hashes, chains, names a clean version that exists, and its saved classifier still
+ * computes what the record's fingerprint says; and no table or report holds a run the audit has no record of.
  */
 public final class AuditVerifier {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Audit tables that must be append-only. */
   private static final List<String> TABLES = List.of("runs", "profiles", "detector_stats", "metrics", "releases",
-      "released_rows");
+      "released_rows", "models");
 
   private final SparkSession spark;
   private final String warehouse;
@@ -45,9 +48,10 @@ public final class AuditVerifier {
    *
    * @param runsChecked run records checked
    * @param releasesChecked release records checked
+   * @param modelsChecked model records checked
    * @param problems one line per problem; empty when the audit trail holds
    */
-  public record Result(int runsChecked, int releasesChecked, List<String> problems) {
+  public record Result(int runsChecked, int releasesChecked, int modelsChecked, List<String> problems) {
     /** Whether nothing is wrong. */
     public boolean ok() {
       return problems.isEmpty();
@@ -60,7 +64,7 @@ public final class AuditVerifier {
     if (!audit.exists("runs")) {
       problems.add("no audit trail: " + audit.path("runs") + " is not a Delta table (has any run completed in "
           + warehouse + "?)");
-      return new Result(0, 0, problems);
+      return new Result(0, 0, 0, problems);
     }
     for (String table : TABLES) {
       if (audit.exists(table)) {
@@ -70,7 +74,7 @@ public final class AuditVerifier {
     List<RunRecord> runs = audit.runs(null).stream().map(RunRecord::fromRow).toList();
     if (onlyRun != null && runs.stream().noneMatch(r -> r.runId().equals(onlyRun))) {
       problems.add("run " + onlyRun + ": no record in " + audit.path("runs"));
-      return new Result(0, 0, problems);
+      return new Result(0, 0, 0, problems);
     }
     Map<String, List<RunRecord>> byPipeline = new LinkedHashMap<>();
     runs.forEach(r -> byPipeline.computeIfAbsent(r.pipeline(), k -> new ArrayList<>()).add(r));
@@ -86,6 +90,7 @@ public final class AuditVerifier {
       }
     }
     int releasesChecked = checkReleases(onlyRun, problems);
+    int modelsChecked = checkModels(onlyRun, problems);
     if (onlyRun == null) {
       Set<String> known = new HashSet<>();
       runs.forEach(r -> known.add(r.runId()));
@@ -93,7 +98,45 @@ public final class AuditVerifier {
         unrecordedRuns(pipeline, known, problems);
       }
     }
-    return new Result(checked, releasesChecked, problems);
+    return new Result(checked, releasesChecked, modelsChecked, problems);
+  }
+
+  /**
+   * Model records: hash and chain per pipeline, the clean version they name holds at least the rows they trained and
+   * were tested on, and the saved classifier's fingerprint is the recorded one (a swapped model file shows here).
+   */
+  private int checkModels(String onlyRun, List<String> problems) throws Exception {
+    Map<String, String> previousByPipeline = new LinkedHashMap<>();
+    int checked = 0;
+    for (ModelRecord m : new Models(spark, audit).list(null)) {
+      String previous = previousByPipeline.getOrDefault(m.pipeline(), "");
+      previousByPipeline.put(m.pipeline(), m.recordHash());
+      if (onlyRun != null && !onlyRun.equals(m.runId())) {
+        continue;
+      }
+      checked++;
+      String name = "model " + m.modelId() + " (pipeline " + m.pipeline() + ")";
+      if (!m.hashMatches()) {
+        problems.add(name + ": the record does not match its hash; a field was altered after it was written");
+      }
+      if (!previous.equals(m.previousHash())) {
+        problems.add(name + ": does not follow the previous model record of its pipeline; a record was removed");
+      }
+      long rows = spark.read().format("delta").option("versionAsOf", m.cleanVersion()).load(m.cleanTable()).count();
+      if (rows < m.trainRows() + m.testRows()) {
+        problems.add(name + ": trained on " + m.trainRows() + " and tested on " + m.testRows() + " rows but "
+            + m.cleanTable() + " version " + m.cleanVersion() + " holds " + rows);
+      }
+      java.nio.file.Path folder = java.nio.file.Path.of(m.modelPath());
+      if (!java.nio.file.Files.isDirectory(folder.resolve("classifier"))) {
+        problems.add(name + ": the saved model " + m.modelPath() + " is missing");
+      } else if (!HardenedModel.fingerprint(Classifiers.load(folder.resolve("classifier").toString()))
+          .equals(m.fingerprint())) {
+        problems.add(name + ": the classifier saved under " + m.modelPath() + " no longer computes what its record's "
+            + "fingerprint says; the model was replaced or altered");
+      }
+    }
+    return checked;
   }
 
   /** Every commit of an audit table must be an append: anything else rewrote the history it keeps. */

@@ -197,8 +197,9 @@ public final class AuditCommand implements Command {
   private static int verify(SparkSession spark, String warehouse, String runId, PrintStream out) throws Exception {
     AuditVerifier.Result result = new AuditVerifier(spark, warehouse).verify(runId);
     if (result.ok()) {
-      out.println("audit verified: " + result.runsChecked() + " run record(s) and " + result.releasesChecked()
-          + " release(s) in " + warehouse + " match their hashes, their chain and the tables");
+      out.println("audit verified: " + result.runsChecked() + " run record(s), " + result.releasesChecked()
+          + " release(s) and " + result.modelsChecked() + " model(s) in " + warehouse + " match their hashes, their "
+          + "chain and the tables");
       return ExitCodes.OK;
     }
     out.println("audit verification FAILED for " + warehouse + " (" + result.problems().size() + " problem(s)):");

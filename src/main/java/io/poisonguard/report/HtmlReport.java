@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.poisonguard.audit.ReleaseRecord;
+import io.poisonguard.audit.ModelRecord;
 import io.poisonguard.audit.RunRecord;
+import io.poisonguard.evaluate.RobustnessReport;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,12 +87,70 @@ public final class HtmlReport {
     drift(doc, redactor, out);
     sources(doc, redactor, out);
     releases(doc.releases(), out);
-    out.write("<h2>Hardened models</h2>\n<p>No model was trained by this run.</p>\n");
+    models(doc.models(), out);
     provenance(run, out);
     if (rows != null) {
       quarantined(rows, out);
     }
     out.write("</body></html>\n");
+  }
+
+  /**
+   * The hardening table of each model trained on this run's clean version: clean accuracy, accuracy under white-box
+   * and transferred PGD per budget with the guard's flag rates, and certified accuracy per poison budget.
+   */
+  private static void models(List<ModelRecord> models, Writer out) throws IOException {
+    out.write("<h2>Hardened models</h2>\n");
+    if (models.isEmpty()) {
+      out.write("<p>No model was trained on this run's clean table.</p>\n");
+      return;
+    }
+    for (ModelRecord m : models) {
+      RobustnessReport r = JSON.readValue(m.evaluationJson(), RobustnessReport.class);
+      out.write("<h3>" + esc(m.trainer()) + " · model " + esc(m.modelId()) + "</h3>\n<p class=\"meta\">trained "
+          + esc(String.valueOf(m.trainedAt())) + " on " + m.trainRows() + " rows of <code>" + esc(m.cleanTable())
+          + "</code> version " + m.cleanVersion() + ", seed " + m.seed() + ", fingerprint <code>"
+          + esc(m.fingerprint().substring(0, 16)) + "</code>; saved to <code>" + esc(m.modelPath()) + "</code></p>\n");
+      out.write("<p>Held-out rows " + r.rows() + ": clean accuracy <b>" + pct(r.cleanAccuracy())
+          + "</b>; the squeezing guard flags " + pct(r.cleanFlagged()) + " of them as likely evasion.</p>\n");
+      out.write("<table><tr><th>L∞ budget ε</th><th>white-box PGD</th><th>transferred PGD</th>"
+          + "<th>guard flags (white-box)</th><th>guard flags (transferred)</th></tr>\n");
+      double[][] white = new double[2][];
+      double[][] black = new double[2][r.attacks().size()];
+      List<double[]> whitePoints = new ArrayList<>();
+      for (int i = 0; i < r.attacks().size(); i++) {
+        RobustnessReport.Attack a = r.attacks().get(i);
+        out.write("<tr><td>" + a.epsilon() + "</td><td>" + (a.whiteBox() == null ? "– (no gradient)"
+            : pct(a.whiteBox())) + "</td><td>" + pct(a.blackBox()) + "</td><td>" + (a.whiteBoxFlagged() == null ? "–"
+            : pct(a.whiteBoxFlagged())) + "</td><td>" + pct(a.blackBoxFlagged()) + "</td></tr>\n");
+        black[0][i] = a.epsilon();
+        black[1][i] = a.blackBox();
+        if (a.whiteBox() != null) {
+          whitePoints.add(new double[] {a.epsilon(), a.whiteBox()});
+        }
+      }
+      white[0] = whitePoints.stream().mapToDouble(p -> p[0]).toArray();
+      white[1] = whitePoints.stream().mapToDouble(p -> p[1]).toArray();
+      out.write("</table>\n<div class=\"charts\">");
+      Map<String, double[][]> attacks = new LinkedHashMap<>();
+      attacks.put("white-box", white);
+      attacks.put("transferred", black);
+      out.write(img(ReportCharts.lines("accuracy under PGD", "L∞ budget ε", attacks), "accuracy under attack"));
+      if (!r.certified().isEmpty()) {
+        double[][] curve = new double[2][r.certified().size()];
+        for (int i = 0; i < r.certified().size(); i++) {
+          curve[0][i] = r.certified().get(i).radius();
+          curve[1][i] = r.certified().get(i).accuracy();
+        }
+        out.write(img(ReportCharts.lines("certified accuracy", "poisoned training rows r",
+            Map.of("certified", curve)), "certified accuracy against poisoned rows"));
+      }
+      out.write("</div>\n");
+    }
+  }
+
+  private static String pct(double share) {
+    return String.format(Locale.ROOT, "%.1f%%", 100 * share);
   }
 
   private static void headline(RunDocument doc, Redactor redactor, Writer out) throws IOException {

@@ -92,6 +92,20 @@ final class ReportCharts {
     return png(chart);
   }
 
+  /** Accuracy against a budget, one line per named series (null points are left out). */
+  static String lines(String title, String xTitle, Map<String, double[][]> series) {
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
+        .yAxisTitle("accuracy").build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    chart.getStyler().setYAxisMin(0.0).setYAxisMax(1.0).setXAxisDecimalPattern("0.##").setYAxisDecimalPattern("0.##");
+    series.forEach((name, xy) -> {
+      if (xy[0].length > 0) {
+        chart.addSeries(name, xy[0], xy[1]).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+      }
+    });
+    return png(chart);
+  }
+
   private static String png(Chart<?, ?> chart) {
     try {
       return "data:image/png;base64," + Base64.getEncoder().encodeToString(

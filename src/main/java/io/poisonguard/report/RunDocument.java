@@ -3,6 +3,8 @@ package io.poisonguard.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.poisonguard.audit.AuditLog;
+import io.poisonguard.audit.ModelRecord;
+import io.poisonguard.audit.Models;
 import io.poisonguard.audit.ReleaseRecord;
 import io.poisonguard.audit.Releases;
 import io.poisonguard.audit.RunRecord;
@@ -24,9 +26,10 @@ import org.apache.spark.sql.SparkSession;
  * @param metrics the run's metrics (reasons, sources, gate, input roles)
  * @param drift drift metrics against the reference, by column: metric name to value
  * @param releases releases of the run's quarantined rows, oldest first
+ * @param models models trained on the clean table version the run wrote, oldest first
  */
 public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metric> metrics,
-    Map<String, Map<String, Double>> drift, List<ReleaseRecord> releases) {
+    Map<String, Map<String, Double>> drift, List<ReleaseRecord> releases, List<ModelRecord> models) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -94,7 +97,8 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
     }
     List<ReleaseRecord> releases = new Releases(spark, warehouse).releases(run.pipeline()).stream()
         .filter(rel -> rel.runId().equals(runId)).toList();
-    return new RunDocument(run, detectors, metrics, drift, releases);
+    List<ModelRecord> models = new Models(spark, audit).ofRun(runId);
+    return new RunDocument(run, detectors, metrics, drift, releases, models);
   }
 
   /** Metrics of one entity. */
@@ -247,7 +251,25 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
       rels.add(m);
     }
     doc.put("releases", rels);
-    doc.put("models", List.of());
+    List<Map<String, Object>> trained = new ArrayList<>();
+    for (ModelRecord m : models) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("model_id", m.modelId());
+      entry.put("trained_at", String.valueOf(m.trainedAt()));
+      entry.put("trainer", m.trainer());
+      entry.put("model_path", m.modelPath());
+      entry.put("clean_table", m.cleanTable());
+      entry.put("clean_version", m.cleanVersion());
+      entry.put("train_rows", m.trainRows());
+      entry.put("test_rows", m.testRows());
+      entry.put("seed", m.seed());
+      entry.put("fingerprint", m.fingerprint());
+      entry.put("settings", parse(m.settingsJson()));
+      entry.put("evaluation", parse(m.evaluationJson()));
+      entry.put("record_hash", m.recordHash());
+      trained.add(entry);
+    }
+    doc.put("models", trained);
     doc.put("software", parse(run.softwareJson()));
     doc.put("timings_seconds", parse(run.timingsJson()));
     return doc;

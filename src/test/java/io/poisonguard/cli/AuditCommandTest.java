@@ -233,7 +233,7 @@ class AuditCommandTest {
   void verifyHoldsAndCatchesADeletedRecordAndAnAlteredCount(SparkSession spark) throws Exception {
     CliRun ok = audit("verify");
     assertEquals(0, ok.exitCode(), ok.out() + ok.err());
-    assertTrue(ok.out().contains("2 run record(s) and 1 release(s)"), ok.out());
+    assertTrue(ok.out().contains("2 run record(s), 1 release(s) and 0 model(s)"), ok.out());
     assertEquals(0, audit("verify", first).exitCode());
 
     Path deleted = copyOfWarehouse("deleted");

@@ -151,6 +151,7 @@ class TrainCommandTest {
   }
 
   @Test
+  @Order(5)
   void badInputGetsOneLineAndExitTwo() throws IOException {
     CliRun noSection = CliRun.of("train", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
         warehouse.toString());
@@ -180,6 +181,25 @@ class TrainCommandTest {
         "--out", dir.resolve("x").toString());
     assertEquals(2, noModel.exitCode());
     assertTrue(noModel.err().contains("is not a model folder"), noModel.err());
+  }
+
+  /** Verify checks every model record, and notices a saved classifier that no longer matches its fingerprint. */
+  @Test
+  @Order(6)
+  void auditVerifyChecksTheModels() throws IOException {
+    CliRun ok = CliRun.of("audit", "verify", "--warehouse", warehouse.toString());
+    assertEquals(0, ok.exitCode(), ok.out() + ok.err());
+    assertTrue(ok.out().contains("1 run record(s), 0 release(s) and 3 model(s)"), ok.out());
+    Path descriptor = Path.of(models().get(0).modelPath(), "classifier", "classifier.json");
+    JsonNode node = JSON.readTree(descriptor.toFile());
+    com.fasterxml.jackson.databind.node.ArrayNode first = (com.fasterxml.jackson.databind.node.ArrayNode)
+        node.get("weights").get(0);
+    first.set(0, first.get(0).asDouble() + 1.0);
+    Files.writeString(descriptor, JSON.writeValueAsString(node));
+    CliRun tampered = CliRun.of("audit", "verify", "--warehouse", warehouse.toString());
+    assertEquals(ExitCodes.AUDIT_FAILED, tampered.exitCode(), tampered.out());
+    assertTrue(tampered.out().contains("model " + runId + " (pipeline quickstart-hardened): the classifier saved "
+        + "under"), tampered.out());
   }
 
   private List<ModelRecord> models() {
