@@ -81,6 +81,9 @@ class TrainCommandTest {
     JsonNode record = JSON.readTree(Path.of(m.modelPath(), HardenedModel.RECORD).toFile());
     assertEquals(0, record.at("/data/version").asLong());
     assertEquals(0.15, record.at("/settings/adversarial/epsilon").asDouble());
+    String report = Files.readString(warehouse.resolve("quickstart-hardened/reports/" + runId + "/report.html"));
+    assertTrue(report.contains("linear · model " + runId) && report.contains("<th>white-box PGD</th>")
+        && report.contains("version 0"), "the run's report shows its model's hardening table");
   }
 
   @Test
