@@ -161,7 +161,10 @@ public final class PoisonScorer {
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
 
-  /** A stage fitted on the batch: {@code scores}, the batch's own (persisted), calibrate it; Simes combines. */
+  /**
+   * A stage fitted on the batch, calibrated on {@code scores} (the batch's own, persisted); Simes combines the
+   * detectors, since nothing tells which one's tail holds the poison.
+   */
   private static Fitted batchFitted(FeaturePreparerModel preparer, List<DetectorModel<?>> models,
       Dataset<Row> scores, DetectConfig config, long seed) {
     return new Fitted(preparer, List.of(models), calibrate(models, scores, TailCalibrator.Reference.BATCH),
