@@ -44,7 +44,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * One run of a pipeline through every stage: ingest, profile, detect, sanitize, gate, write, audit, train (when the
@@ -168,10 +167,11 @@ final class GuardJob {
   }
 
   private Detection detect(Dataset<Row> accepted, FeatureSchema schema, Optional<IngestedBatch> reference) {
-    Dataset<Row> fitOn = reference.map(IngestedBatch::accepted).orElse(accepted);
     double target = config.detect().targetFpr();
-    PoisonScorer.Fitted fitted = PoisonScorer.fit(fitOn, schema, config.detect(), config.seed(), reference.isPresent());
-    Dataset<Row> rows = fitted.transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
+    PoisonScorer.Scored detected = PoisonScorer.fitAndScore(accepted,
+        reference.map(IngestedBatch::accepted).orElse(null), schema, config.detect(), config.seed());
+    PoisonScorer.Fitted fitted = detected.fitted();
+    Dataset<Row> rows = detected.rows();
     List<SourceFinding> sources = new ArrayList<>(SourceScreen.judge(rows, target));
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);

@@ -31,7 +31,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * {@code poisonguard scan}: the detection step alone on any input, writing one score row per record. For ad-hoc
@@ -95,9 +94,10 @@ public final class ScanCommand implements Command {
             null, null), runId));
     try {
       Dataset<Row> accepted = batch.accepted();
-      PoisonScorer.Fitted fitted = PoisonScorer.fit(trusted.map(IngestedBatch::accepted).orElse(accepted),
-          batch.features(), detect, seed, trusted.isPresent());
-      Dataset<Row> rows = fitted.transform(accepted).persist(StorageLevel.MEMORY_AND_DISK());
+      PoisonScorer.Scored detected = PoisonScorer.fitAndScore(accepted,
+          trusted.map(IngestedBatch::accepted).orElse(null), batch.features(), detect, seed);
+      PoisonScorer.Fitted fitted = detected.fitted();
+      Dataset<Row> rows = detected.rows();
       List<SourceScreen.Verdict> sources = SourceScreen.judge(rows, detect.targetFpr());
       List<SourceInfluence.Verdict> sourceInfluence = trusted.map(t -> SourceInfluence.judge(fitted, accepted,
           t.accepted(), detect.targetFpr())).orElse(List.of());

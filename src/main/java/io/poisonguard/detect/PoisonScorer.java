@@ -56,21 +56,18 @@ public final class PoisonScorer {
    */
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
-    List<DetectorEstimator<?>> estimators = DetectorRegistry.build(config.detectors(), seed);
-    if (estimators.isEmpty()) {
-      throw new ConfigException("detect.detectors: every detector is disabled; enable at least one of "
-          + String.join(", ", DetectorRegistry.names()));
-    }
+    List<DetectorEstimator<?>> estimators = estimators(config, seed);
     FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(fitOn);
-    // Prepared once and shared: every detector and the calibration read these columns only.
-    Dataset<Row> prepared = preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> prepared = preparedForFit(preparer, fitOn);
     try {
       if (!fitOnTrusted) {
         List<DetectorModel<?>> models = fitAll(estimators, prepared);
-        return new Fitted(preparer, List.of(models),
-            calibrate(models, scoreAll(models, prepared), TailCalibrator.Reference.BATCH), config.targetFpr(),
-            seed, new SimesCombination());
+        Dataset<Row> scores = scoreAll(models, prepared).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+          return batchFitted(preparer, models, scores, config, seed);
+        } finally {
+          scores.unpersist();
+        }
       }
       List<List<DetectorModel<?>>> halves = new ArrayList<>();
       Dataset<Row> outOfFold = null;
@@ -80,11 +77,98 @@ public final class PoisonScorer {
         Dataset<Row> scored = scoreAll(models, prepared.where(half(seed).equalTo(half)));
         outOfFold = outOfFold == null ? scored : outOfFold.union(scored);
       }
-      return new Fitted(preparer, halves, calibrate(halves.get(0), outOfFold, TailCalibrator.Reference.TRUSTED),
-          config.targetFpr(), seed, new EnrichmentCombination());
+      Dataset<Row> kept = outOfFold.persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        return new Fitted(preparer, halves, calibrate(halves.get(0), kept, TailCalibrator.Reference.TRUSTED),
+            config.targetFpr(), seed, new EnrichmentCombination());
+      } finally {
+        kept.unpersist();
+      }
     } finally {
       prepared.unpersist();
     }
+  }
+
+  /**
+   * Fits the detection stage and scores {@code batch} with it: what {@link #fit} then {@link Fitted#transform}
+   * give, row for row. Without trusted data the detectors are fitted on the batch itself, and the scores the
+   * calibration reads are the batch's own, so each detector scores the batch once here instead of twice (once
+   * to calibrate, once for the result); at a million rows that pass is the dearest part of detection.
+   *
+   * @param batch the rows to score
+   * @param trusted trusted reference rows to fit on (cross-fitted, see {@link #fit}), or null to fit on the batch
+   * @param schema label and feature columns
+   * @param config target false-positive rate and detector settings (validated here)
+   * @param seed seed for every random choice
+   * @return the fitted stage and the scored batch, as {@link Fitted#transform} returns it, persisted
+   *     (memory and disk): the caller unpersists it. Without trusted data it is already computed.
+   */
+  public static Scored fitAndScore(Dataset<Row> batch, Dataset<Row> trusted, FeatureSchema schema,
+      DetectConfig config, long seed) {
+    if (trusted != null) {
+      Fitted fitted = fit(trusted, schema, config, seed, true);
+      return new Scored(fitted, fitted.transform(batch).persist(StorageLevel.MEMORY_AND_DISK()));
+    }
+    List<DetectorEstimator<?>> estimators = estimators(config, seed);
+    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(batch);
+    Dataset<Row> prepared = preparedForFit(preparer, batch);
+    List<DetectorModel<?>> models;
+    try {
+      models = fitAll(estimators, prepared);
+    } finally {
+      prepared.unpersist();
+    }
+    // The detectors' output over the whole batch, kept: the calibration reads its scores and the verdicts are
+    // drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it is
+    // the widest column.
+    Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Fitted fitted = batchFitted(preparer, models, detected.select(scoreCols(models)), config, seed);
+      Dataset<Row> rows = fitted.verdicts(detected).persist(StorageLevel.MEMORY_AND_DISK());
+      // Computed now, while the detectors' output is still kept; the result then no longer needs it.
+      rows.count();
+      return new Scored(fitted, rows);
+    } finally {
+      detected.unpersist();
+    }
+  }
+
+  /**
+   * A fitted detection stage and the batch it scored.
+   *
+   * @param fitted the fitted stage
+   * @param rows the scored batch (see {@link Fitted#transform}), persisted: the caller unpersists it
+   */
+  public record Scored(Fitted fitted, Dataset<Row> rows) {}
+
+  /** The enabled detectors' estimators; at least one, or the configuration is rejected. */
+  private static List<DetectorEstimator<?>> estimators(DetectConfig config, long seed) {
+    List<DetectorEstimator<?>> estimators = DetectorRegistry.build(config.detectors(), seed);
+    if (estimators.isEmpty()) {
+      throw new ConfigException("detect.detectors: every detector is disabled; enable at least one of "
+          + String.join(", ", DetectorRegistry.names()));
+    }
+    return estimators;
+  }
+
+  /**
+   * The fit rows prepared once and shared, persisted (the caller unpersists them): every detector and the
+   * calibration read these columns only.
+   */
+  private static Dataset<Row> preparedForFit(FeaturePreparerModel preparer, Dataset<Row> fitOn) {
+    return preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /**
+   * A stage fitted on the batch, calibrated on {@code scores} (the batch's own, persisted); Simes combines the
+   * detectors, since nothing tells which one's tail holds the poison.
+   */
+  private static Fitted batchFitted(FeaturePreparerModel preparer, List<DetectorModel<?>> models,
+      Dataset<Row> scores, DetectConfig config, long seed) {
+    return new Fitted(preparer, List.of(models), calibrate(models, scores, TailCalibrator.Reference.BATCH),
+        config.targetFpr(), seed, new SimesCombination());
   }
 
   /** Which of the two cross-fitted halves a row belongs to: 0 or 1, by a seeded hash of its id. */
@@ -102,23 +186,30 @@ public final class PoisonScorer {
 
   /** The detectors' score columns only, over {@code prepared}. */
   private static Dataset<Row> scoreAll(List<DetectorModel<?>> models, Dataset<Row> prepared) {
-    Dataset<Row> scored = prepared;
+    return detect(models, prepared).select(scoreCols(models));
+  }
+
+  private static Column[] scoreCols(List<DetectorModel<?>> models) {
+    return models.stream().map(m -> col(m.getScoreCol())).toArray(Column[]::new);
+  }
+
+  /** {@code rows} with every detector's output columns (score and evidence). */
+  private static Dataset<Row> detect(List<DetectorModel<?>> models, Dataset<Row> rows) {
+    Dataset<Row> scored = rows;
     for (DetectorModel<?> model : models) {
       scored = model.transform(scored);
     }
-    return scored.select(models.stream().map(m -> col(m.getScoreCol())).toArray(Column[]::new));
+    return scored;
   }
 
+  /**
+   * Calibrates each detector's score. {@code scores} must be persisted: a score with a point mass needs a
+   * second calibration pass, which must not re-run the detectors.
+   */
   private static List<TailCalibrator> calibrate(List<DetectorModel<?>> models, Dataset<Row> scores,
       TailCalibrator.Reference reference) {
-    // Kept: a score with a point mass needs a second calibration pass, which must not re-run the detectors.
-    Dataset<Row> kept = scores.persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      return TailCalibrator.fit(kept, models.stream().map(DetectorModel::getScoreCol).toList(),
-          models.stream().map(DetectorModel::unboundedScore).toList(), reference);
-    } finally {
-      kept.unpersist();
-    }
+    return TailCalibrator.fit(scores, models.stream().map(DetectorModel::getScoreCol).toList(),
+        models.stream().map(DetectorModel::unboundedScore).toList(), reference);
   }
 
   /** A fitted detection stage; scoring is distributed (no row reaches the driver). */
@@ -183,11 +274,16 @@ public final class PoisonScorer {
       Dataset<Row> df = null;
       for (int h = 0; h < modelSets.size(); h++) {
         Dataset<Row> rows = modelSets.size() == 1 ? prepared : prepared.where(half(seed).equalTo(h));
-        for (DetectorModel<?> model : modelSets.get(h)) {
-          rows = model.transform(rows);
-        }
-        df = df == null ? rows : df.unionByName(rows);
+        df = df == null ? detect(modelSets.get(h), rows) : df.unionByName(detect(modelSets.get(h), rows));
       }
+      return verdicts(df);
+    }
+
+    /**
+     * The p-values, combined verdict and reasons over {@code df}, a prepared batch with the detectors' output
+     * (its feature vector may already be gone); the helper columns are dropped.
+     */
+    private Dataset<Row> verdicts(Dataset<Row> df) {
       List<DetectorModel<?>> detectors = modelSets.get(0);
       List<String> helpers = new ArrayList<>(List.of(Columns.FEATURES, Columns.LABEL_INDEX));
       List<Column> p = new ArrayList<>();
@@ -205,7 +301,7 @@ public final class PoisonScorer {
       }
       // A label the reference never saw has probability 0 under every model fitted on it: no detector can weigh
       // it, so the row is flagged for that alone, and says so.
-      Column unseen = preparer.unseenLabel(batch);
+      Column unseen = preparer.unseenLabel(df);
       return combination.combine(df, p, reasons, targetFpr)
           .withColumn(Columns.POISON_SCORE, when(unseen.isNotNull(), lit(1.0)).otherwise(col(Columns.POISON_SCORE)))
           .withColumn(Columns.FLAGGED, unseen.isNotNull().or(col(Columns.FLAGGED)))

@@ -1,0 +1,96 @@
+package io.poisonguard.detect;
+
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.poisonguard.config.DetectConfig;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The one-pass batch fit ({@link PoisonScorer#fitAndScore} without trusted data) against the two-pass one it
+ * replaces ({@link PoisonScorer#fit} on the batch, then {@link PoisonScorer.Fitted#transform} of the same batch),
+ * on Spambase with 10% of its labels flipped so that every detector and the combination have work to do.
+ */
+@ExtendWith(SharedSpark.class)
+class FitAndScoreTest {
+  private static final long SEED = 7;
+  private static final double TOLERANCE = 1e-12;
+
+  @Test
+  void oneScoringPassGivesTheTwoPassOutput(SparkSession spark) {
+    Spambase data = Spambase.load(spark);
+    Dataset<Row> batch = Spambase.flip(data.clean, 0.10, SEED);
+    DetectConfig config = DetectConfig.defaults();
+    Dataset<Row> twoPass = PoisonScorer.fit(batch, data.schema, config, SEED, false).transform(batch)
+        .cache();
+    PoisonScorer.Scored onePass = PoisonScorer.fitAndScore(batch, null, data.schema, config, SEED);
+    try {
+      assertEquals(Arrays.asList(twoPass.schema().fields()), Arrays.asList(onePass.rows().schema().fields()));
+      Dataset<Row> pairs = twoPass.as("a").join(onePass.rows().as("b"),
+          col("a." + Columns.ID).equalTo(col("b." + Columns.ID)), "full_outer");
+      List<Column> checks = new ArrayList<>(List.of(count(functions.lit(1)).as("rows"),
+          count(col("a." + Columns.ID)).as("left"), count(col("b." + Columns.ID)).as("right"),
+          sum(when(col("a." + Columns.FLAGGED), 1).otherwise(0)).as("flagged")));
+      List<String> doubles = new ArrayList<>();
+      List<String> exact = new ArrayList<>();
+      for (StructField field : twoPass.schema().fields()) {
+        (field.dataType().equals(DataTypes.DoubleType) ? doubles : exact).add(field.name());
+      }
+      for (String name : doubles) {
+        Column a = col("a." + name);
+        Column b = col("b." + name);
+        // NaN and null must match as such; elsewhere the difference is what is bounded
+        Column sameMissing = a.isNull().equalTo(b.isNull()).and(functions.coalesce(isnan(a), functions.lit(false))
+            .equalTo(functions.coalesce(isnan(b), functions.lit(false))));
+        checks.add(sum(when(not(sameMissing), 1).otherwise(0)).as("missing " + name));
+        checks.add(max(when(not(isnan(a)).and(not(isnan(b))), abs(a.minus(b)))).as("diff " + name));
+      }
+      for (String name : exact) {
+        checks.add(sum(when(col("a." + name).eqNullSafe(col("b." + name)), 0).otherwise(1)).as("unequal " + name));
+      }
+      Row r = pairs.agg(checks.get(0), checks.subList(1, checks.size()).toArray(Column[]::new)).head();
+      assertEquals(Spambase.ROWS, r.getLong(0));
+      assertEquals(Spambase.ROWS, r.getLong(1));
+      assertEquals(Spambase.ROWS, r.getLong(2));
+      int at = 4;
+      for (String name : doubles) {
+        assertEquals(0L, r.getLong(at++), name + ": NaN or null where the other path has a value");
+        double diff = r.isNullAt(at) ? 0 : r.getDouble(at);
+        at++;
+        assertTrue(diff <= TOLERANCE, name + " differs by " + diff);
+      }
+      for (String name : exact) {
+        assertEquals(0L, r.getLong(at++), name + " differs");
+      }
+      assertTrue(doubles.stream().filter(n -> n.startsWith(Columns.PREFIX + "score_")).count() >= 8, doubles.toString());
+      assertTrue(exact.containsAll(List.of(Columns.FLAGGED, Columns.REASONS)), exact.toString());
+      // 32 rows at seed 7: enough that flags and reasons are compared on rows that carry them
+      assertTrue(r.getLong(3) >= 10, "too few flagged rows for a telling comparison: " + r.getLong(3));
+    } finally {
+      onePass.rows().unpersist();
+      twoPass.unpersist();
+      data.release();
+    }
+  }
+}
