@@ -47,6 +47,7 @@ public final class Models {
     if (pipeline != null) {
       rows = rows.filter(functions.col("pipeline").equalTo(pipeline));
     }
+    // one small row per trained model
     return rows.orderBy("trained_at", "model_id").collectAsList().stream().map(ModelRecord::fromRow).toList();
   }
 

@@ -218,6 +218,7 @@ public final class PredictCommand implements Command {
     long rows = totals.getLong(0);
     long scored = totals.getLong(1);
     Map<String, Long> predicted = new LinkedHashMap<>();
+    // one row per class
     for (Row r : predictions.filter(Columns.col(PREDICTION).isNotNull()).groupBy(PREDICTION).count()
         .orderBy(PREDICTION).collectAsList()) {
       predicted.put(r.getString(0), r.getLong(1));

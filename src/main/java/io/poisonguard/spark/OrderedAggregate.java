@@ -46,6 +46,7 @@ public final class OrderedAggregate {
         return new Tuple2<>(group._1(), acc);
       });
     }
+    // at most FAN_IN partial results, one per partition or group
     List<Tuple2<Integer, U>> collected = new ArrayList<>(partials.collect());
     collected.sort(Comparator.comparing(Tuple2::_1));
     U result = null;

@@ -57,7 +57,7 @@ public final class SingleTaskTrainer implements ModelTrainer {
       all.sort(TaskRows.byContent(0));
       return List.of(TaskRows.serialize(TaskRows.of(all, 0, numClasses).fit(trainer, numClasses, seed))).iterator();
     };
-    // repartition(1), not coalesce(1): coalesce would pull the upstream stages into the single task as well.
+    // one row back: the model's bytes. repartition(1), not coalesce(1): coalesce would pull the upstream stages into the single task as well.
     List<byte[]> models = rows.repartition(1).mapPartitions(train, Encoders.BINARY()).collectAsList();
     return TaskRows.deserialize(models.get(0));
   }

@@ -32,7 +32,7 @@ class TribuoTrainersTest {
 
   @BeforeAll
   void load(SparkSession spark) {
-    // 4 in 5 rows train, the fifth is held out
+    // one row in five trains, another fifth is held out
     data = Prepared.load(spark, "data/spambase.csv", "type", 5, 1, 0);
   }
 
