@@ -9,19 +9,33 @@ import java.util.Map;
  * Detection settings of a pipeline.
  *
  * @param targetFpr false-positive rate the ensemble threshold aims at on clean data (default 1%)
+ * @param fitRows most rows the detectors are fitted on (about): a larger reference is sampled down to it by a
+ *     seeded hash of {@code _pg_id}; every row is still scored. 0 fits on every row. Default 100,000.
  * @param detectors per detector name, its settings; the key {@code enabled} switches it on or off, the other
  *     keys are the detector's own parameters in snake_case (validated against the detector registry)
  */
-public record DetectConfig(double targetFpr, Map<String, Map<String, Object>> detectors) {
+public record DetectConfig(double targetFpr, long fitRows, Map<String, Map<String, Object>> detectors) {
+  /** Default of {@code fit_rows}. */
+  public static final long DEFAULT_FIT_ROWS = 100_000;
+
   @JsonCreator
-  public DetectConfig(@JsonProperty("target_fpr") Double targetFpr,
+  public DetectConfig(@JsonProperty("target_fpr") Double targetFpr, @JsonProperty("fit_rows") Long fitRows,
       @JsonProperty("detectors") Map<String, Map<String, Object>> detectors) {
-    this(targetFpr == null ? 0.01 : targetFpr, detectors == null ? Map.of() : detectors);
+    this(targetFpr == null ? 0.01 : targetFpr, fitRows == null ? DEFAULT_FIT_ROWS : fitRows,
+        detectors == null ? Map.of() : detectors);
+  }
+
+  /** Settings with the default {@code fit_rows}. */
+  public DetectConfig(double targetFpr, Map<String, Map<String, Object>> detectors) {
+    this(targetFpr, DEFAULT_FIT_ROWS, detectors);
   }
 
   public DetectConfig {
     if (!(targetFpr > 0 && targetFpr < 1)) {
       throw new ConfigException("detect.target_fpr must be between 0 and 1 (exclusive), got " + targetFpr);
+    }
+    if (fitRows < 0) {
+      throw new ConfigException("detect.fit_rows must be 0 (every row) or a positive row count, got " + fitRows);
     }
     Map<String, Map<String, Object>> copy = new LinkedHashMap<>();
     detectors.forEach((k, v) -> copy.put(k, v == null ? Map.of() : Map.copyOf(v)));
@@ -30,6 +44,6 @@ public record DetectConfig(double targetFpr, Map<String, Map<String, Object>> de
 
   /** Defaults: every registered detector with its default settings, 1% target false-positive rate. */
   public static DetectConfig defaults() {
-    return new DetectConfig(0.01, Map.of());
+    return new DetectConfig(0.01, DEFAULT_FIT_ROWS, Map.of());
   }
 }

@@ -1,7 +1,6 @@
 package io.poisonguard.detect;
 
 import java.io.Serializable;
-import java.util.Locale;
 
 /**
  * The confident-learning score shared by the label-aware detectors (Northcutt, Jiang &amp; Chuang 2021): given
@@ -46,8 +45,8 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
         predicted = j;
       }
     }
-    return new RowScoringModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), String.format(Locale.ROOT,
-        "given=%s,predicted=%s,p=%.2f", name(y), name(predicted), p[predicted]));
+    return new RowScoringModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), "given=" + name(y)
+        + ",predicted=" + name(predicted) + ",p=" + Evidence.fixed(p[predicted], 2));
   }
 
   private static double logit(double p) {

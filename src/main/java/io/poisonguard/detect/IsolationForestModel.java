@@ -1,7 +1,6 @@
 package io.poisonguard.detect;
 
 import java.io.Serializable;
-import java.util.Locale;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -83,7 +82,7 @@ public final class IsolationForestModel extends RowScoringModel<IsolationForestM
         total += depth + averagePathLength(t.size()[node]);
       }
       double mean = total / s.trees().length;
-      return new Score(Math.pow(2, -mean / norm), String.format(Locale.ROOT, "path=%.1f", mean));
+      return new Score(Math.pow(2, -mean / norm), "path=" + Evidence.fixed(mean, 1));
     };
   }
 

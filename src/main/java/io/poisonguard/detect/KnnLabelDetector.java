@@ -30,9 +30,10 @@ import org.apache.spark.sql.Row;
  * pool rows of class c (each against the rest of the pool, computed on the driver at fit). Evidence:
  * {@code given=spam,predicted=nonspam,p=0.83} (p = the predicted class's Laplace-smoothed share of the k neighbours).
  *
- * <p>Cost: fit reads the data three times (count, sample, feature spreads for the hash) and spends {@code maxRows² × d} on the driver for the
- * thresholds; transform costs {@code maxRows × d} per row: at 1M rows, 5000 × 57 that is ~3·10¹¹ multiply-adds
- * spread over the executors. Lower {@code maxRows} (or disable) where that is too much.
+ * <p>Cost: fit reads the data three times (count, sample, feature spreads for the hash) and spends
+ * {@code maxRows² × d} on the driver for the thresholds; transform costs {@code maxRows × d} multiply-adds per row,
+ * one BLAS matrix-vector product against the pool (vectorised when the JDK's vector module is present), then a
+ * scan of the {@code maxRows} distances for the top k. Lower {@code maxRows} (or disable) where that is too much.
  */
 public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   /** Reason code and registry name. */
@@ -149,8 +150,9 @@ public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
     // Thresholds: each pool row's own-class share among its neighbours in the rest of the pool.
     double[] sum = new double[classes];
     long[] count = new long[classes];
+    KnnLabelModel.Search search = new KnnLabelModel.Search(partial);
     for (int i = 0; i < m; i++) {
-      double[] share = KnnLabelModel.shares(partial, pool[i], keys[i]);
+      double[] share = search.shares(pool[i], keys[i]);
       sum[label[i]] += share[label[i]];
       count[label[i]]++;
     }

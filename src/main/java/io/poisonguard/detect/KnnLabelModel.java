@@ -1,5 +1,6 @@
 package io.poisonguard.detect;
 
+import dev.ludovic.netlib.blas.JavaBLAS;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.spark.ml.param.ParamMap;
@@ -51,72 +52,110 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
   }
 
   /**
-   * Laplace-smoothed class shares, (count + 1) / (k + classes), among the k nearest pool rows of {@code x},
-   * skipping pool rows that share a near-duplicate key with {@code self}; ties in distance go to the earlier
-   * pool row, so results do not depend on the scan.
+   * The pool laid out for the search: one flat row-major array, so the distances to all pool rows are one
+   * matrix-vector product (BLAS, vectorised where the JDK allows), and each pool row's squared norm.
    */
-  static double[] shares(State s, double[] x, long[] self) {
-    int k = Math.min(s.neighbors(), s.pool().length);
-    double[] best = new double[k];
-    int[] at = new int[k];
-    Arrays.fill(best, Double.POSITIVE_INFINITY);
-    Arrays.fill(at, -1);
-    for (int j = 0; j < s.pool().length; j++) {
-      if (sameGroup(s.keys()[j], self)) {
-        continue;
-      }
-      double[] q = s.pool()[j];
-      double d = 0;
-      for (int i = 0; i < x.length && d < best[k - 1]; i++) {
-        double diff = x[i] - q[i];
-        d += diff * diff;
-      }
-      if (d < best[k - 1]) {
-        // Insertion into the sorted top-k.
-        int pos = k - 1;
-        while (pos > 0 && best[pos - 1] > d) {
-          best[pos] = best[pos - 1];
-          at[pos] = at[pos - 1];
-          pos--;
-        }
-        best[pos] = d;
-        at[pos] = j;
-      }
-    }
-    // Laplace-smoothed shares: with k votes a unanimous count is not certainty (and keeps log-odds finite).
-    double[] share = new double[s.classes()];
-    Arrays.fill(share, 1);
-    double total = s.classes();
-    for (int a : at) {
-      if (a >= 0) {
-        share[s.labels()[a]]++;
-        total++;
-      }
-    }
-    for (int c = 0; c < share.length; c++) {
-      share[c] /= total;
-    }
-    return share;
-  }
+  static final class Search implements Serializable {
+    private final State s;
+    private final double[] flat;
+    private final double[] norm;
+    private final int dim;
+    /** Every pool row's near-duplicate keys, row-major: [row × tables + table]. */
+    private final long[] keys;
+    private final int tables;
 
-  private static boolean sameGroup(long[] a, long[] b) {
-    for (int t = 0; t < a.length; t++) {
-      if (a[t] == b[t]) {
-        return true;
+    Search(State s) {
+      this.s = s;
+      int m = s.pool().length;
+      dim = m == 0 ? 0 : s.pool()[0].length;
+      tables = m == 0 ? 0 : s.keys()[0].length;
+      flat = new double[m * dim];
+      norm = new double[m];
+      keys = new long[m * tables];
+      for (int j = 0; j < m; j++) {
+        System.arraycopy(s.pool()[j], 0, flat, j * dim, dim);
+        System.arraycopy(s.keys()[j], 0, keys, j * tables, tables);
+        norm[j] = dot(s.pool()[j], s.pool()[j]);
       }
     }
-    return false;
+
+    /**
+     * Laplace-smoothed class shares, (count + 1) / (k + classes), among the k nearest pool rows of {@code x},
+     * skipping pool rows that share a near-duplicate key with {@code self}; ties in distance go to the earlier
+     * pool row, so results do not depend on the scan. Squared distances are ‖q‖² − 2 q·x (‖x‖² is the same for
+     * every pool row, so it is left out of the ranking).
+     */
+    double[] shares(double[] x, long[] self) {
+      int m = norm.length;
+      int k = Math.min(s.neighbors(), m);
+      double[] dots = new double[m];
+      if (m > 0) {
+        JavaBLAS.getInstance().dgemv("T", dim, m, 1.0, flat, dim, x, 1, 0.0, dots, 1);
+      }
+      double[] best = new double[k];
+      int[] at = new int[k];
+      Arrays.fill(best, Double.POSITIVE_INFINITY);
+      Arrays.fill(at, -1);
+      for (int j = 0; j < m; j++) {
+        double d = norm[j] - 2 * dots[j];
+        // the group check only for a candidate that would enter the top k
+        if (d < best[k - 1] && !sameGroup(j, self)) {
+          // Insertion into the sorted top-k.
+          int pos = k - 1;
+          while (pos > 0 && best[pos - 1] > d) {
+            best[pos] = best[pos - 1];
+            at[pos] = at[pos - 1];
+            pos--;
+          }
+          best[pos] = d;
+          at[pos] = j;
+        }
+      }
+      // Laplace-smoothed shares: with k votes a unanimous count is not certainty (and keeps log-odds finite).
+      double[] share = new double[s.classes()];
+      Arrays.fill(share, 1);
+      double total = s.classes();
+      for (int a : at) {
+        if (a >= 0) {
+          share[s.labels()[a]]++;
+          total++;
+        }
+      }
+      for (int c = 0; c < share.length; c++) {
+        share[c] /= total;
+      }
+      return share;
+    }
+
+    /** Whether pool row {@code j} shares a near-duplicate key with {@code self} in any table. */
+    private boolean sameGroup(int j, long[] self) {
+      for (int t = 0; t < tables; t++) {
+        if (keys[j * tables + t] == self[t]) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static double dot(double[] a, double[] b) {
+      double sum = 0;
+      for (int i = 0; i < a.length; i++) {
+        sum += a[i] * b[i];
+      }
+      return sum;
+    }
   }
 
   @Override
   protected RowScorer scorer() {
     State s = state;
+    Search search = new Search(s);
     ConfidentMargin margin = new ConfidentMargin(s.thresholds(), s.classNames());
     return (features, label) -> {
       if (Double.isNaN(label)) {
         return new Score(Double.NaN, null);
       }
-      double[] share = shares(s, LogisticFits.design(features), s.groups().keys(features));
+      double[] share = search.shares(LogisticFits.design(features), s.groups().keys(features));
       return margin.score(share, label);
     };
   }

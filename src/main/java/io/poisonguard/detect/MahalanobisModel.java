@@ -2,7 +2,6 @@ package io.poisonguard.detect;
 
 import java.io.Serializable;
 import java.util.Arrays;
-import java.util.Locale;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
@@ -66,8 +65,8 @@ public final class MahalanobisModel extends RowScoringModel<MahalanobisModel> {
         }
       }
       distance = Math.max(distance, 0);
-      return new Score(distance, String.format(Locale.ROOT, "feature=%s,distance=%.1f", s.features()[top],
-          Math.sqrt(distance)));
+      return new Score(distance, "feature=" + s.features()[top] + ",distance="
+          + Evidence.fixed(Math.sqrt(distance), 1));
     };
   }
 

@@ -39,7 +39,9 @@ public final class PoisonScorer {
   /**
    * Fits the detection stage.
    *
-   * @param fitOn reference rows: the trusted set when given, else the batch itself
+   * @param fitOn reference rows: the trusted set when given, else the batch itself. The preparation and the
+   *     detectors are fitted on at most about {@code config.fitRows()} of them ({@link FitSample}); the calibration
+   *     reads the scores of all of them
    * @param schema label and feature columns
    * @param config target false-positive rate and detector settings (validated here)
    * @param seed seed for every random choice (detectors without an explicit seed setting)
@@ -57,12 +59,16 @@ public final class PoisonScorer {
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
     List<DetectorEstimator<?>> estimators = estimators(config, seed);
-    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(fitOn);
-    Dataset<Row> prepared = preparedForFit(preparer, fitOn);
+    Dataset<Row> sample = FitSample.of(fitOn, schema.labelColumn(), config.fitRows(), seed);
+    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
+    Dataset<Row> prepared = preparedForFit(preparer, sample);
+    // Every reference row is scored, also those the sample left out.
+    Dataset<Row> scoredRows = sample == fitOn ? prepared
+        : preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID);
     try {
       if (!fitOnTrusted) {
         List<DetectorModel<?>> models = fitAll(estimators, prepared);
-        Dataset<Row> scores = scoreAll(models, prepared).persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> scores = scoreAll(models, scoredRows).persist(StorageLevel.MEMORY_AND_DISK());
         try {
           return batchFitted(preparer, models, scores, config, seed);
         } finally {
@@ -74,7 +80,7 @@ public final class PoisonScorer {
       for (int half = 0; half < 2; half++) {
         List<DetectorModel<?>> models = fitAll(estimators, prepared.where(half(seed).notEqual(half)));
         halves.add(models);
-        Dataset<Row> scored = scoreAll(models, prepared.where(half(seed).equalTo(half)));
+        Dataset<Row> scored = scoreAll(models, scoredRows.where(half(seed).equalTo(half)));
         outOfFold = outOfFold == null ? scored : outOfFold.union(scored);
       }
       Dataset<Row> kept = outOfFold.persist(StorageLevel.MEMORY_AND_DISK());
@@ -95,7 +101,7 @@ public final class PoisonScorer {
    * calibration reads are the batch's own, so each detector scores the batch once here instead of twice (once
    * to calibrate, once for the result); at a million rows that pass is the dearest part of detection.
    *
-   * @param batch the rows to score
+   * @param batch the rows to score (fitted on a sample of them when larger than {@code config.fitRows()})
    * @param trusted trusted reference rows to fit on (cross-fitted, see {@link #fit}), or null to fit on the batch
    * @param schema label and feature columns
    * @param config target false-positive rate and detector settings (validated here)
@@ -110,8 +116,9 @@ public final class PoisonScorer {
       return new Scored(fitted, fitted.transform(batch).persist(StorageLevel.MEMORY_AND_DISK()));
     }
     List<DetectorEstimator<?>> estimators = estimators(config, seed);
-    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(batch);
-    Dataset<Row> prepared = preparedForFit(preparer, batch);
+    Dataset<Row> sample = FitSample.of(batch, schema.labelColumn(), config.fitRows(), seed);
+    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
+    Dataset<Row> prepared = preparedForFit(preparer, sample);
     List<DetectorModel<?>> models;
     try {
       models = fitAll(estimators, prepared);

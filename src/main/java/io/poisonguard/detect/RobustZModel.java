@@ -2,7 +2,6 @@ package io.poisonguard.detect;
 
 import java.io.Serializable;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
@@ -66,7 +65,7 @@ public final class RobustZModel extends RowScoringModel<RobustZModel> {
           at = i;
         }
       }
-      return new Score(best, String.format(Locale.ROOT, "feature=%s,z=%.1f", s.features()[at], bestZ));
+      return new Score(best, "feature=" + s.features()[at] + ",z=" + Evidence.fixed(bestZ, 1));
     };
   }
 

@@ -3,7 +3,6 @@ package io.poisonguard.detect;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -110,8 +109,8 @@ public final class SpectralModel extends RowScoringModel<SpectralModel> {
           bestProjection = projection / Math.sqrt(lambda);
         }
       }
-      return new Score(best, String.format(Locale.ROOT, "view=%s,projection=%+.2f", VIEWS.get(bestView),
-          bestProjection));
+      return new Score(best, "view=" + VIEWS.get(bestView) + ",projection="
+          + Evidence.signed(bestProjection, 2));
     };
   }
 

@@ -112,9 +112,9 @@ public final class Ingestor {
 
   private static Row parseCsvLine(CsvLineParser parser, RecordLayout layout, String file, long line, String text) {
     try {
-      return layout.convert(file, line, text, parser.parse(text), null);
+      return layout.convert(file, line, () -> text, parser.parse(text), null);
     } catch (MalformedRecordException e) {
-      return layout.convert(file, line, text, null, e.getMessage());
+      return layout.convert(file, line, () -> text, null, e.getMessage());
     }
   }
 
@@ -227,10 +227,10 @@ public final class Ingestor {
         try {
           node = mapper.readTree(t._1());
         } catch (IOException e) {
-          return layout.convert(file, line, t._1(), null, "not valid JSON: " + firstLine(e));
+          return layout.convert(file, line, t::_1, null, "not valid JSON: " + firstLine(e));
         }
         if (node == null || !node.isObject()) {
-          return layout.convert(file, line, t._1(), null, "expected a JSON object");
+          return layout.convert(file, line, t::_1, null, "expected a JSON object");
         }
         List<Object> values = new ArrayList<>();
         for (String name : layout.names()) {
@@ -238,7 +238,7 @@ public final class Ingestor {
           values.add(v == null || v.isNull() ? null : v.isNumber() ? v.numberValue() : v.isValueNode() ? v.asText()
               : v.toString());
         }
-        return layout.convert(file, line, t._1(), values, null);
+        return layout.convert(file, line, t::_1, values, null);
       }
     };
   }
@@ -286,7 +286,7 @@ public final class Ingestor {
         values.add(r.get(i));
       }
       long position = r.getLong(width + 1) + 1;
-      return layout.convert(r.getString(width), position, values.toString(), values, null);
+      return layout.convert(r.getString(width), position, values::toString, values, null);
     });
     return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
   }

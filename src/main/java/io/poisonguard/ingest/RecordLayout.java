@@ -8,6 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -65,12 +66,11 @@ public final class RecordLayout implements Serializable {
    * or is null when the record could not be split ({@code splitError} then says why). {@code line} is the 1-based
    * line or row position within {@code file}. The row is rejected (its {@code _pg_error} set) rather than thrown.
    */
-  public Row convert(String file, long line, String raw, List<?> values, String splitError) {
+  public Row convert(String file, long line, Supplier<String> raw, List<?> values, String splitError) {
     Object[] out = new Object[LEADING.size() + names.size()];
     out[2] = runId;
     out[3] = file;
     out[4] = line;
-    out[5] = raw;
     String error = splitError;
     if (error == null && values.size() != names.size()) {
       error = "expected " + names.size() + " fields, found " + values.size();
@@ -95,8 +95,11 @@ public final class RecordLayout implements Serializable {
         out[LEADING.size() + i] = null;
       }
     }
+    // The raw text is kept for rejected records only: an accepted one is its typed columns, and keeping every
+    // line's text twice would double the cached batch (at a million rows it no longer fits a 1 GiB driver).
+    out[5] = error == null ? null : raw.get();
     out[6] = error;
-    out[0] = error == null && idIndex >= 0 ? out[LEADING.size() + idIndex] : contentId(file, line, raw);
+    out[0] = error == null && idIndex >= 0 ? out[LEADING.size() + idIndex] : contentId(file, line, raw.get());
     Object source = error == null && sourceIndex >= 0 ? out[LEADING.size() + sourceIndex] : null;
     out[1] = isBlank(source) ? fileName(file) : source;
     return RowFactory.create(out);

@@ -10,9 +10,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 
 /**
- * Histograms of many columns from one pass: each row's bin per column is one CASE expression, the (column, bin)
- * pairs are counted by a grouped aggregation whose partial counts are combined map-side, so what crosses the
- * network is at most columns × bins rows per partition. Numeric bins are {@code (-inf, e1], (e1, e2], ...,
+ * Histograms of many columns from one pass: each row's bin per column is one CASE expression, counted into
+ * per-task arrays, so what crosses the network is columns × bins counts per partition. Numeric bins are {@code (-inf, e1], (e1, e2], ...,
  * (ek, +inf)} then missing (null or NaN); categorical bins are the listed categories, then any other, then
  * missing.
  */
@@ -56,12 +55,26 @@ final class Histograms {
     for (int i = 0; i < sizes.size(); i++) {
       counts[i] = new long[sizes.get(i)];
     }
-    // at most columns × bins rows come back
-    List<Row> rows = batch.select(functions.posexplode(functions.array(binExpressions.toArray(Column[]::new))))
-        .groupBy("pos", "col").count().collectAsList();
-    for (Row r : rows) {
-      counts[r.getInt(0)][r.getInt(1)] = r.getLong(2);
+    // Each row's bins come from one compiled projection; the counting is a plain array increment per (row,
+    // column) in each task, and only the columns × bins counts are merged (integers: any merge order is exact).
+    Column[] bins = new Column[binExpressions.size()];
+    for (int i = 0; i < bins.length; i++) {
+      bins[i] = binExpressions.get(i).cast("int");
     }
+    long[][] zero = counts;
+    counts = batch.select(bins).javaRDD().treeAggregate(zero, (acc, r) -> {
+      for (int i = 0; i < acc.length; i++) {
+        acc[i][r.getInt(i)]++;
+      }
+      return acc;
+    }, (a, b) -> {
+      for (int i = 0; i < a.length; i++) {
+        for (int j = 0; j < a[i].length; j++) {
+          a[i][j] += b[i][j];
+        }
+      }
+      return a;
+    });
     for (long[] c : counts) {
       long total = java.util.Arrays.stream(c).sum();
       List<Double> s = new ArrayList<>();

@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.functions;
 
 /**
@@ -33,6 +34,7 @@ public final class Profiler {
     List<String> numeric = schema.numericFeatures();
     List<String> categorical = schema.categoricalFeatures();
     List<Column> aggs = new ArrayList<>();
+    java.util.Set<Integer> sketches = new java.util.HashSet<>();
     aggs.add(functions.count(functions.lit(1)));
     for (String name : numeric) {
       // numeric features are doubles after ingest; the cast keeps the profiler usable on any numeric column
@@ -47,14 +49,17 @@ public final class Profiler {
       aggs.add(functions.max(finite));
       aggs.add(functions.avg(finite));
       aggs.add(functions.stddev_samp(finite));
+      sketches.add(aggs.size());
       aggs.add(functions.percentile_approx(finite, functions.lit(PROBABILITIES), functions.lit(ACCURACY)));
+      sketches.add(aggs.size());
       aggs.add(functions.approx_count_distinct(c));
     }
     for (String name : categorical) {
       aggs.add(functions.count(Columns.col(name)));
+      sketches.add(aggs.size());
       aggs.add(functions.approx_count_distinct(Columns.col(name)));
     }
-    Row stats = batch.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).head();
+    Row stats = aggregate(batch, aggs, sketches);
     long rows = stats.getLong(0);
 
     Map<String, Map<String, Double>> topCategories = topCategories(batch, categorical, rows);
@@ -92,6 +97,33 @@ public final class Profiler {
           topCategories.getOrDefault(categorical.get(i), Map.of())));
     }
     return new Profile(runId, rows, columns, labelCounts(batch, schema.labelColumn()));
+  }
+
+  /**
+   * The aggregates' values, in order, from two passes: the sketches (positions {@code sketches}: quantiles,
+   * distinct counts) in one, every
+   * other aggregate in the other. Spark compiles an aggregation to code only when all its functions are simple
+   * sums and extremes; one sketch among them makes it interpret every function for every row, which at a million
+   * rows cost more than both passes together.
+   */
+  private static Row aggregate(Dataset<Row> batch, List<Column> aggs, java.util.Set<Integer> sketches) {
+    List<Integer> sketchAt = new ArrayList<>();
+    List<Integer> simpleAt = new ArrayList<>();
+    for (int i = 0; i < aggs.size(); i++) {
+      (sketches.contains(i) ? sketchAt : simpleAt).add(i);
+    }
+    Object[] values = new Object[aggs.size()];
+    for (List<Integer> part : List.of(simpleAt, sketchAt)) {
+      if (part.isEmpty()) {
+        continue;
+      }
+      Column[] columns = part.stream().map(aggs::get).toArray(Column[]::new);
+      Row row = batch.agg(columns[0], java.util.Arrays.copyOfRange(columns, 1, columns.length)).head();
+      for (int j = 0; j < part.size(); j++) {
+        values[part.get(j)] = row.get(j);
+      }
+    }
+    return RowFactory.create(values);
   }
 
   private static Double nullable(Row row, int i) {

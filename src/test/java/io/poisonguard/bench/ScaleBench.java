@@ -9,6 +9,7 @@ import io.poisonguard.detect.DetectorModel;
 import io.poisonguard.detect.DetectorRegistry;
 import io.poisonguard.detect.FeaturePreparer;
 import io.poisonguard.detect.FeaturePreparerModel;
+import io.poisonguard.detect.FitSample;
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SparkSessions;
@@ -107,6 +108,9 @@ public final class ScaleBench {
     return rows;
   }
 
+  /** Seconds per stage of the last guard run, up to the write (what its run summary times). */
+  private static final Map<String, Double> stageSeconds = new LinkedHashMap<>();
+
   private static long guard(String input, String warehouse) throws Exception {
     Path pipeline = Files.createTempFile("scale", ".yaml");
     Files.writeString(pipeline, """
@@ -121,13 +125,15 @@ public final class ScaleBench {
     if (code != 0) {
       throw new IllegalStateException("guard run exited " + code);
     }
-    return JSON.readTree(summary.toFile()).get("rows_read").asLong();
+    var read = JSON.readTree(summary.toFile());
+    read.get("timings_seconds").fields().forEachRemaining(e -> stageSeconds.put(e.getKey(), e.getValue().asDouble()));
+    return read.get("rows_read").asLong();
   }
 
   /**
-   * Where detection's time goes: the shared preparation, then each default detector's fit and its scoring pass
-   * (forced by summing its score), timed one after the other on the same prepared rows, as the guard's batch fit
-   * runs them. Writes seconds per step as JSON.
+   * Where detection's time goes: the shared preparation, then each default detector's fit (on the default fit
+   * sample) and its scoring pass over every row (forced by summing its score), timed one after the other, as the
+   * guard's batch fit runs them. Writes seconds per step as JSON.
    */
   private static void detectorCosts(String input, Path out) throws Exception {
     SparkSession spark = spark();
@@ -138,16 +144,21 @@ public final class ScaleBench {
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("input", input);
     long start = System.nanoTime();
-    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(data);
+    // as the guard does: preparation and detectors fitted on the default fit sample, every row scored
+    Dataset<Row> sample = FitSample.of(data, "type", DetectConfig.DEFAULT_FIT_ROWS, 42);
+    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
     Dataset<Row> prepared = preparer.transform(data).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
         .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> preparedSample = preparer.transform(sample)
+        .select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID).persist(StorageLevel.MEMORY_AND_DISK());
     figures.put("rows", prepared.count());
+    figures.put("fit_rows", preparedSample.count());
     figures.put("prepare_seconds", seconds(start));
     Map<String, Map<String, Double>> detectors = new LinkedHashMap<>();
     for (DetectorEstimator<?> estimator : DetectorRegistry.build(DetectConfig.defaults().detectors(), 42)) {
       Map<String, Double> cost = new LinkedHashMap<>();
       long t = System.nanoTime();
-      DetectorModel<?> model = estimator.fit(prepared);
+      DetectorModel<?> model = estimator.fit(preparedSample);
       cost.put("fit_seconds", seconds(t));
       t = System.nanoTime();
       model.transform(prepared).agg(functions.sum(Columns.col(model.getScoreCol()))).head();
@@ -157,6 +168,7 @@ public final class ScaleBench {
     }
     figures.put("detectors", detectors);
     prepared.unpersist();
+    preparedSample.unpersist();
     JSON.writeValue(out.toFile(), figures);
     System.out.println(JSON.writeValueAsString(figures));
   }
@@ -195,6 +207,7 @@ public final class ScaleBench {
             g.get("peak_heap_mib").asLong(), g.get("max_heap_mib").asLong()));
       }
     }
+    appendStages(results, md);
     List<Long> rowsSorted = guardSeconds.keySet().stream().sorted().toList();
     if (rowsSorted.size() > 1) {
       long first = rowsSorted.get(0);
@@ -211,9 +224,11 @@ public final class ScaleBench {
       for (Path costs : files.filter(f -> f.getFileName().toString().startsWith("detectors-")).sorted().toList()) {
         var c = JSON.readTree(costs.toFile());
         md.append(String.format(java.util.Locale.ROOT, "%nWhere detection's time goes at %,d rows (`detectors` "
-            + "measurement: each default detector fitted and its scores summed, one after the other on the shared "
-            + "prepared rows; preparation %.1f s):%n%n| detector | fit s | score s |%n|---|---:|---:|%n",
-            c.get("rows").asLong(), c.get("prepare_seconds").asDouble()));
+            + "measurement: each default detector fitted on the %,d rows of the default fit sample and its scores "
+            + "over every row summed, one after the other on the shared prepared rows; preparation %.1f s):%n%n"
+            + "| detector | fit s | score s |%n|---|---:|---:|%n",
+            c.get("rows").asLong(), c.path("fit_rows").asLong(c.get("rows").asLong()),
+            c.get("prepare_seconds").asDouble()));
         c.get("detectors").fields().forEachRemaining(e -> md.append(String.format(java.util.Locale.ROOT,
             "| %s | %.1f | %.1f |%n", e.getKey(), e.getValue().get("fit_seconds").asDouble(),
             e.getValue().get("score_seconds").asDouble())));
@@ -221,6 +236,40 @@ public final class ScaleBench {
     }
     Files.writeString(markdown, md.toString());
     System.out.print(md);
+  }
+
+  /** Seconds per guard stage and size, from the guard measurements that recorded them. */
+  private static void appendStages(Path results, StringBuilder md) throws Exception {
+    Map<Long, Map<String, Double>> bySize = new java.util.TreeMap<>();
+    List<String> stages = new ArrayList<>();
+    try (var files = Files.list(results)) {
+      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-")).toList()) {
+        var g = JSON.readTree(guardFile.toFile());
+        if (g.has("stage_seconds")) {
+          Map<String, Double> stage = new LinkedHashMap<>();
+          g.get("stage_seconds").fields().forEachRemaining(e -> {
+            stage.put(e.getKey(), e.getValue().asDouble());
+            if (!stages.contains(e.getKey())) {
+              stages.add(e.getKey());
+            }
+          });
+          bySize.put(g.get("rows").asLong(), stage);
+        }
+      }
+    }
+    if (bySize.isEmpty()) {
+      return;
+    }
+    md.append("\nGuard seconds per stage (from the run summary, which times the stages up to the write; audit and ")
+        .append("report follow it):\n\n| rows | ").append(String.join(" | ", stages)).append(" |\n|---:|")
+        .append("---:|".repeat(stages.size())).append("\n");
+    bySize.forEach((rows, stage) -> {
+      md.append(String.format(java.util.Locale.ROOT, "| %,d |", rows));
+      for (String name : stages) {
+        md.append(stage.containsKey(name) ? String.format(java.util.Locale.ROOT, " %.1f |", stage.get(name)) : " – |");
+      }
+      md.append("\n");
+    });
   }
 
   @FunctionalInterface
@@ -253,6 +302,9 @@ public final class ScaleBench {
     figures.put("rows", rows);
     figures.put("seconds", Math.round(seconds * 10) / 10.0);
     figures.put("rows_per_second", Math.round(rows / seconds));
+    if (!stageSeconds.isEmpty()) {
+      figures.put("stage_seconds", new LinkedHashMap<>(stageSeconds));
+    }
     figures.put("peak_heap_mib", peak.get() / (1024 * 1024));
     figures.put("max_heap_mib", Runtime.getRuntime().maxMemory() / (1024 * 1024));
     figures.put("cores", Runtime.getRuntime().availableProcessors());

@@ -1,0 +1,31 @@
+package io.poisonguard.detect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Evidence numbers read as the formatter writes them, on awkward and on seeded random values. */
+class EvidenceTest {
+  @Test
+  void writesWhatTheFormatterWrites() {
+    double[] awkward = {0, -0.0, -0.01, 0.05, 0.95, 0.994, 0.996, 41.25, -41.2, 1e11, -7.999, 9.9999, Double.NaN,
+        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1e13, 123456.789};
+    Random random = new Random(11);
+    double[] values = new double[awkward.length + 2000];
+    System.arraycopy(awkward, 0, values, 0, awkward.length);
+    for (int i = awkward.length; i < values.length; i++) {
+      values[i] = random.nextGaussian() * Math.pow(10, random.nextInt(7) - 2);
+    }
+    int mismatches = 0;
+    for (double v : values) {
+      for (int decimals = 0; decimals <= 3; decimals++) {
+        mismatches += String.format(Locale.ROOT, "%." + decimals + "f", v).equals(Evidence.fixed(v, decimals)) ? 0 : 1;
+        mismatches += String.format(Locale.ROOT, "%+." + decimals + "f", v).equals(Evidence.signed(v, decimals))
+            ? 0 : 1;
+      }
+    }
+    assertEquals(0, mismatches);
+  }
+}
