@@ -9,7 +9,6 @@ import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Influence functions (Koh &amp; Liang 2017) for a ridge logistic model: how much would the row raise the
@@ -93,7 +92,7 @@ public final class InfluenceDetector extends DetectorEstimator<InfluenceModel> {
     int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
     JavaRDD<LogisticFits.Example> rows = labelled.toJavaRDD()
         .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1, 1.0))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .persist(LogisticFits.FIT_ROWS_STORAGE);
     try {
       int dim = rows.first().x().length;
       LogisticFits.Fit fit = LogisticFits.fit(rows, 1, classes, dim, getRidge());

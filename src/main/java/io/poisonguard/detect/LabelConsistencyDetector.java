@@ -28,7 +28,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.sketch.BloomFilter;
 import org.apache.spark.util.sketch.IncompatibleMergeException;
 import scala.Tuple2;
@@ -163,7 +162,7 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
       long size = r.getAs(GROUP_SIZE);
       return new Tuple2<>(r.<Long>getAs(ROW_HASH), new LogisticFits.Example(
           LogisticFits.design(v), (int) label, groups.fold(v, seedValue, folds), 1.0 / size));
-    }).persist(StorageLevel.MEMORY_AND_DISK());
+    }).persist(LogisticFits.FIT_ROWS_STORAGE);
     try {
       int dim = rows.first()._2().x().length;
       LogisticFits.Fit fit = LogisticFits.fit(rows.map(Tuple2::_2), folds, classes, dim, getRidge());

@@ -2,6 +2,7 @@ package io.poisonguard.detect;
 
 import java.io.Serializable;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.linalg.Vector;
@@ -24,6 +25,13 @@ import org.apache.spark.sql.Dataset;
  * aggregation buffer of models × (d+1)² doubles per task.
  */
 final class LogisticFits {
+  /**
+   * How the detectors keep their fit rows as Java objects (examples, row hashes) between passes: serialized. As
+   * objects they take several times their bytes on the heap, more than Spark's size estimate counts, and at 4M
+   * rows a 1 GiB local-mode JVM ran out of heap reading such a block back from disk.
+   */
+  static final StorageLevel FIT_ROWS_STORAGE = StorageLevel.MEMORY_AND_DISK_SER();
+
   private static final int MAX_ITER = 30;
   private static final double TOLERANCE = 1e-7;
   /** Longest Newton step (Euclidean) taken at once; keeps the first steps from zero inside the sigmoid's range. */

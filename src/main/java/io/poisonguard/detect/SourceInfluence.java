@@ -18,7 +18,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Provenance by reject-on-negative-influence: a source (feed) is flagged as a whole when a model trained
@@ -101,7 +100,7 @@ public final class SourceInfluence {
             col(Columns.SOURCE)).toJavaRDD()
         .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.get(0)), (int) r.getDouble(1),
             index.get(r.getString(2)), 1.0))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .persist(LogisticFits.FIT_ROWS_STORAGE);
     double[] sums;
     try {
       int dim = rows.first().x().length;

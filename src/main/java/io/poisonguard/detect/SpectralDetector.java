@@ -11,7 +11,6 @@ import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Spectral signatures per class: poison that pulls a class one way (a backdoor trigger, a block of flipped
@@ -99,7 +98,7 @@ public final class SpectralDetector extends DetectorEstimator<SpectralModel> {
     int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
     JavaRDD<LogisticFits.Example> rows = labelled.toJavaRDD()
         .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1, 1.0))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .persist(LogisticFits.FIT_ROWS_STORAGE);
     try {
       int dim = rows.first().x().length;
       double[][] weights = LogisticFits.fit(rows, 1, classes, dim, getRidge()).weights()[0];
