@@ -30,7 +30,7 @@ public final class FitSample {
 
   /**
    * The sample, or {@code rows} itself when it has at most {@code maxRows} rows or {@code maxRows} is 0. Reads
-   * {@code rows} twice (a count, and the class counts when it is larger): pass it persisted.
+   * {@code rows} once (its class counts, which also give its size): pass it persisted.
    *
    * @param rows rows with {@code _pg_id}
    * @param labelColumn the class column, or null
@@ -41,7 +41,10 @@ public final class FitSample {
     if (maxRows <= 0) {
       return rows;
     }
-    long n = rows.count();
+    // one row per class (one row in all without a class column)
+    List<Row> counts = (labelColumn == null ? rows.groupBy() : rows.groupBy(col(labelColumn))).count()
+        .collectAsList();
+    long n = counts.stream().mapToLong(c -> c.getLong(c.size() - 1)).sum();
     if (n <= maxRows) {
       return rows;
     }
@@ -49,8 +52,6 @@ public final class FitSample {
     Column u = uniform(seed);
     Column keep = u.lt(share);
     if (labelColumn != null) {
-      // one row per class
-      List<Row> counts = rows.groupBy(col(labelColumn)).count().collectAsList();
       for (Row c : counts) {
         long classRows = c.getLong(1);
         if (!c.isNullAt(0) && classRows * share < RARE_CLASS_ROWS) {

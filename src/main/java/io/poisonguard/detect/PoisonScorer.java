@@ -59,12 +59,11 @@ public final class PoisonScorer {
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
     List<DetectorEstimator<?>> estimators = estimators(config, seed);
-    Dataset<Row> sample = FitSample.of(fitOn, schema.labelColumn(), config.fitRows(), seed);
-    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
-    Dataset<Row> prepared = preparedForFit(preparer, sample);
+    FitRows fitRows = FitRows.of(fitOn, schema, config, seed);
+    FeaturePreparerModel preparer = fitRows.preparer();
+    Dataset<Row> prepared = fitRows.prepared();
     // Every reference row is scored, also those the sample left out.
-    Dataset<Row> scoredRows = sample == fitOn ? prepared
-        : preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID);
+    Dataset<Row> scoredRows = fitRows.sampled() ? preparedColumns(preparer.transform(fitOn)) : prepared;
     try {
       if (!fitOnTrusted) {
         List<DetectorModel<?>> models = fitAll(estimators, prepared);
@@ -116,9 +115,9 @@ public final class PoisonScorer {
       return new Scored(fitted, fitted.transform(batch).persist(StorageLevel.MEMORY_AND_DISK()));
     }
     List<DetectorEstimator<?>> estimators = estimators(config, seed);
-    Dataset<Row> sample = FitSample.of(batch, schema.labelColumn(), config.fitRows(), seed);
-    FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
-    Dataset<Row> prepared = preparedForFit(preparer, sample);
+    FitRows fitRows = FitRows.of(batch, schema, config, seed);
+    FeaturePreparerModel preparer = fitRows.preparer();
+    Dataset<Row> prepared = fitRows.prepared();
     List<DetectorModel<?>> models;
     try {
       models = fitAll(estimators, prepared);
@@ -160,12 +159,24 @@ public final class PoisonScorer {
   }
 
   /**
-   * The fit rows prepared once and shared, persisted (the caller unpersists them): every detector and the
-   * calibration read these columns only.
+   * What the detectors are fitted on: the fit sample of the reference rows ({@link FitSample}), the preparation
+   * fitted on it, and the sample prepared once and shared, persisted (the caller unpersists it): every detector
+   * and the calibration read these columns only.
+   *
+   * @param sampled whether the sample left rows out (the reference rows are then prepared apart for scoring)
    */
-  private static Dataset<Row> preparedForFit(FeaturePreparerModel preparer, Dataset<Row> fitOn) {
-    return preparer.transform(fitOn).select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+  private record FitRows(FeaturePreparerModel preparer, Dataset<Row> prepared, boolean sampled) {
+    static FitRows of(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed) {
+      Dataset<Row> sample = FitSample.of(fitOn, schema.labelColumn(), config.fitRows(), seed);
+      FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
+      return new FitRows(preparer, preparedColumns(preparer.transform(sample)).persist(StorageLevel.MEMORY_AND_DISK()),
+          sample != fitOn);
+    }
+  }
+
+  /** The columns the detectors and the calibration read from prepared rows. */
+  private static Dataset<Row> preparedColumns(Dataset<Row> prepared) {
+    return prepared.select(Columns.FEATURES, Columns.LABEL_INDEX, Columns.ID);
   }
 
   /**
