@@ -99,7 +99,6 @@ final class GuardJob {
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
           d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored())));
       Dataset<Row> scored = detection.scored();
-      Dataset<Row> cachedScores = detection.cached();
       long quarantined = detection.flagged();
       long clean = read.accepted - quarantined;
 
@@ -135,7 +134,7 @@ final class GuardJob {
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
           config.seed(), audit.lastHash(config.name()), null));
       }, r -> "recorded run " + r.runId());
-      cachedScores.unpersist();
+      detection.detected().release();
       if (config.train() != null) {
         if (decision.accepted()) {
           clock.stage("train", () -> new ModelTraining(spark, config, warehouse).train(runId, runId,
@@ -175,17 +174,17 @@ final class GuardJob {
     List<SourceFinding> sources = new ArrayList<>(SourceScreen.judge(rows, target));
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
-    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count(), rows,
+    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count(), detected,
         fitted.unboundedScores(), sources);
   }
 
   /**
-   * The scored batch with source verdicts applied, how many of its rows are flagged, the per-row scores it
-   * derives from (cached until the run ends), the detectors that scored it (code to unbounded score) and the
+   * The scored batch with source verdicts applied, how many of its rows are flagged, the detection it derives
+   * from (its rows kept until the run ends), the detectors that scored it (code to unbounded score) and the
    * verdicts on its sources.
    */
-  private record Detection(Dataset<Row> scored, long flagged, Dataset<Row> cached, Map<String, Boolean> detectors,
-      List<SourceFinding> sources) {}
+  private record Detection(Dataset<Row> scored, long flagged, PoisonScorer.Scored detected,
+      Map<String, Boolean> detectors, List<SourceFinding> sources) {}
 
   private Map<Verdict, Long> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
       FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {

@@ -132,7 +132,7 @@ public final class ScanCommand implements Command {
       summary.put("target_fpr", detect.targetFpr());
       summary.put("seed", seed);
       JSON.writeValue(outDir.resolve("summary.json").toFile(), summary);
-      rows.unpersist();
+      detected.release();
       out.printf("scanned %d rows, flagged %s, rejected %d -> %s%n", counts.getLong(0), summary.get("flagged"),
           rejected, outDir.resolve("scores.csv"));
       if (!fitted.detectorsWithoutEvidence().isEmpty()) {

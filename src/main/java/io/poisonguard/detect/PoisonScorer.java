@@ -105,14 +105,15 @@ public final class PoisonScorer {
    * @param schema label and feature columns
    * @param config target false-positive rate and detector settings (validated here)
    * @param seed seed for every random choice
-   * @return the fitted stage and the scored batch, as {@link Fitted#transform} returns it, persisted
-   *     (memory and disk): the caller unpersists it. Without trusted data it is already computed.
+   * @return the fitted stage and the scored batch, as {@link Fitted#transform} returns it, over rows kept in
+   *     memory and on disk: the caller releases them ({@link Scored#release}) when done with the batch
    */
   public static Scored fitAndScore(Dataset<Row> batch, Dataset<Row> trusted, FeatureSchema schema,
       DetectConfig config, long seed) {
     if (trusted != null) {
       Fitted fitted = fit(trusted, schema, config, seed, true);
-      return new Scored(fitted, fitted.transform(batch).persist(StorageLevel.MEMORY_AND_DISK()));
+      Dataset<Row> rows = fitted.transform(batch).persist(StorageLevel.MEMORY_AND_DISK());
+      return new Scored(fitted, rows, rows);
     }
     List<DetectorEstimator<?>> estimators = estimators(config, seed);
     FitRows fitRows = FitRows.of(batch, schema, config, seed);
@@ -126,17 +127,16 @@ public final class PoisonScorer {
     }
     // The detectors' output over the whole batch, kept: the calibration reads its scores and the verdicts are
     // drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it is
-    // the widest column.
+    // the widest column. The verdicts themselves are not kept: they are a map over these rows, cheap to redo,
+    // while a second batch-wide cache is what ran a 1 GiB local JVM out of heap at 10M rows.
     Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Fitted fitted = batchFitted(preparer, models, detected.select(scoreCols(models)), config, seed);
-      Dataset<Row> rows = fitted.verdicts(detected).persist(StorageLevel.MEMORY_AND_DISK());
-      // Computed now, while the detectors' output is still kept; the result then no longer needs it.
-      rows.count();
-      return new Scored(fitted, rows);
-    } finally {
+      return new Scored(fitted, fitted.verdicts(detected), detected);
+    } catch (RuntimeException e) {
       detected.unpersist();
+      throw e;
     }
   }
 
@@ -144,9 +144,15 @@ public final class PoisonScorer {
    * A fitted detection stage and the batch it scored.
    *
    * @param fitted the fitted stage
-   * @param rows the scored batch (see {@link Fitted#transform}), persisted: the caller unpersists it
+   * @param rows the scored batch (see {@link Fitted#transform}), computed from {@code kept}
+   * @param kept the persisted rows {@code rows} reads, released by {@link #release}
    */
-  public record Scored(Fitted fitted, Dataset<Row> rows) {}
+  public record Scored(Fitted fitted, Dataset<Row> rows, Dataset<Row> kept) {
+    /** Frees the kept rows; {@code rows} is then computed again, detectors and all, if read once more. */
+    public void release() {
+      kept.unpersist();
+    }
+  }
 
   /** The enabled detectors' estimators; at least one, or the configuration is rejected. */
   private static List<DetectorEstimator<?>> estimators(DetectConfig config, long seed) {

@@ -113,7 +113,7 @@ class FitAndScoreTest {
       assertTrue(r.getLong(3) >= 10, "too few flagged rows for a telling comparison: " + r.getLong(3));
       return Spambase.auc(onePass.rows(), Columns.POISON_SCORE, Spambase.FLIPPED);
     } finally {
-      onePass.rows().unpersist();
+      onePass.release();
       twoPass.unpersist();
     }
   }
