@@ -127,8 +127,8 @@ public final class PoisonScorer {
     }
     // The detectors' output over the whole batch, kept: the calibration reads its scores and the verdicts are
     // drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it is
-    // the widest column. The verdicts themselves are not kept: they are a map over these rows, cheap to redo,
-    // while a second batch-wide cache is what ran a 1 GiB local JVM out of heap at 10M rows.
+    // the widest column. The verdicts themselves are not kept: they are a map over these rows, redone on each
+    // read, and a second batch-wide cache is what ran a 1 GiB local JVM out of heap at 10M rows.
     Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
