@@ -1,7 +1,6 @@
 package io.poisonguard.detect;
 
 import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.filter;
 import static org.apache.spark.sql.functions.greatest;
@@ -81,7 +80,7 @@ final class EnrichmentCombination implements Combination {
     return df
         .withColumn(Columns.POISON_SCORE, lit(1.0).minus(combined))
         .withColumn(Columns.FLAGGED, combined.leq(targetFpr))
-        .withColumn(Columns.REASONS, functions.transform(array_sort(fired), c -> c.getField("reason")))
+        .withColumn(Columns.REASONS, Combination.reasonsOfFlagged(fired))
         .drop(helpers);
   }
 

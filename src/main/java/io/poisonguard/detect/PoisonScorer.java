@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.when;
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.spark.BatchStorage;
 import io.poisonguard.spark.Columns;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -105,15 +106,15 @@ public final class PoisonScorer {
    * @param schema label and feature columns
    * @param config target false-positive rate and detector settings (validated here)
    * @param seed seed for every random choice
-   * @return the fitted stage and the scored batch, as {@link Fitted#transform} returns it, over rows kept in
-   *     memory and on disk: the caller releases them ({@link Scored#release}) when done with the batch
+   * @return the fitted stage and the scored batch, as {@link Fitted#transform} returns it, over rows kept on
+   *     local disk ({@link BatchStorage}): the caller releases them ({@link Scored#release}) when done with the batch
    */
   public static Scored fitAndScore(Dataset<Row> batch, Dataset<Row> trusted, FeatureSchema schema,
       DetectConfig config, long seed) {
     if (trusted != null) {
       Fitted fitted = fit(trusted, schema, config, seed, true);
-      Dataset<Row> rows = fitted.transform(batch).persist(StorageLevel.MEMORY_AND_DISK());
-      return new Scored(fitted, rows, rows);
+      Dataset<Row> rows = fitted.transform(batch).persist(BatchStorage.LEVEL);
+      return new Scored(fitted, rows);
     }
     List<DetectorEstimator<?>> estimators = estimators(config, seed);
     FitRows fitRows = FitRows.of(batch, schema, config, seed);
@@ -125,18 +126,20 @@ public final class PoisonScorer {
     } finally {
       prepared.unpersist();
     }
-    // The detectors' output over the whole batch, kept: the calibration reads its scores and the verdicts are
-    // drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it is
-    // the widest column. The verdicts themselves are not kept: they are a map over these rows, redone on each
-    // read, and a second batch-wide cache is what ran a 1 GiB local JVM out of heap at 10M rows.
+    // The detectors' output over the whole batch, kept while the calibration reads its scores and the verdicts
+    // are drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it
+    // is the widest column. The verdicts are kept in turn, since every later stage reads them (source screen,
+    // flagged count, table writes, audit statistics); then the detectors' output goes. Both are on disk
+    // (BatchStorage): two batch-wide copies in the memory store are what ran a 1 GiB JVM out of heap at 10M rows.
     Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .persist(BatchStorage.LEVEL);
     try {
       Fitted fitted = batchFitted(preparer, models, detected.select(scoreCols(models)), config, seed);
-      return new Scored(fitted, fitted.verdicts(detected), detected);
-    } catch (RuntimeException e) {
+      Dataset<Row> rows = fitted.verdicts(detected).persist(BatchStorage.LEVEL);
+      rows.count();
+      return new Scored(fitted, rows);
+    } finally {
       detected.unpersist();
-      throw e;
     }
   }
 
@@ -144,13 +147,12 @@ public final class PoisonScorer {
    * A fitted detection stage and the batch it scored.
    *
    * @param fitted the fitted stage
-   * @param rows the scored batch (see {@link Fitted#transform}), computed from {@code kept}
-   * @param kept the persisted rows {@code rows} reads, released by {@link #release}
+   * @param rows the scored batch (see {@link Fitted#transform}), persisted until {@link #release}
    */
-  public record Scored(Fitted fitted, Dataset<Row> rows, Dataset<Row> kept) {
-    /** Frees the kept rows; {@code rows} is then computed again, detectors and all, if read once more. */
+  public record Scored(Fitted fitted, Dataset<Row> rows) {
+    /** Frees the scored rows; they are then computed again, detectors and all, if read once more. */
     public void release() {
-      kept.unpersist();
+      rows.unpersist();
     }
   }
 

@@ -2,7 +2,6 @@ package io.poisonguard.detect;
 
 import static org.apache.spark.sql.functions.array;
 import static io.poisonguard.spark.Columns.col;
-import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.filter;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
@@ -16,7 +15,6 @@ import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
 
 /**
  * The Simes bound, for p-values calibrated on the batch itself: with k detectors and p_(1) ≤ … ≤ p_(k), the
@@ -62,7 +60,7 @@ final class SimesCombination implements Combination {
         .withColumn(CUT, greatest(cuts))
         .withColumn(Columns.POISON_SCORE, greatest(lit(0.0), lit(1.0).minus(col(COMBINED))))
         .withColumn(Columns.FLAGGED, col(COMBINED).leq(targetFpr))
-        .withColumn(Columns.REASONS, functions.transform(array_sort(fired), c -> c.getField("reason")))
+        .withColumn(Columns.REASONS, Combination.reasonsOfFlagged(fired))
         .drop(SORTED, COMBINED, CUT);
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.InputConfig;
+import io.poisonguard.spark.BatchStorage;
 import io.poisonguard.spark.Columns;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -28,7 +29,6 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
-import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 /**
@@ -57,7 +57,7 @@ public final class Ingestor {
       default -> readTyped(input, runId);
     };
     Dataset<Row> records = input.id() == null ? batch.records() : rejectDuplicateIds(batch.records(), input.id());
-    records = records.persist(StorageLevel.MEMORY_AND_DISK());
+    records = records.persist(BatchStorage.LEVEL);
     if (records.isEmpty()) {
       records.unpersist();
       throw new ConfigException("input.path: " + input.path() + " holds no records; check the path");

@@ -11,21 +11,18 @@ import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.functions;
 
 /**
- * Computes a batch's {@link Profile}. Every column's statistics come from one aggregation pass; histograms of
- * numeric columns (on the deciles that pass found) and the most frequent categories need a second; the label
- * distribution is a grouped count. Only aggregates reach the driver.
+ * Computes a batch's {@link Profile}. Every column's statistics and sketches come from one pass
+ * ({@link ColumnSummaries}); histograms of numeric columns (on the deciles that pass found) and the most frequent
+ * categories need a second; the label distribution is a grouped count. Only aggregates reach the driver.
  */
 public final class Profiler {
   /** Quantiles kept in every profile; the deciles double as the histogram edges drift is measured on. */
   public static final double[] PROBABILITIES = {0.01, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8,
       0.9, 0.95, 0.99};
   private static final double[] DECILES = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
-  /** Accuracy of percentile_approx: relative rank error about 1/accuracy. */
-  private static final int ACCURACY = 10_000;
   /** Categories kept per categorical column; the rest share one "other" bin. */
   private static final int TOP_CATEGORIES = 20;
 
@@ -33,41 +30,17 @@ public final class Profiler {
   public Profile compute(Dataset<Row> batch, FeatureSchema schema, String runId) {
     List<String> numeric = schema.numericFeatures();
     List<String> categorical = schema.categoricalFeatures();
-    List<Column> aggs = new ArrayList<>();
-    java.util.Set<Integer> sketches = new java.util.HashSet<>();
-    aggs.add(functions.count(functions.lit(1)));
-    for (String name : numeric) {
-      // numeric features are doubles after ingest; the cast keeps the profiler usable on any numeric column
-      Column c = Columns.col(name).cast("double");
-      Column finite = functions.when(functions.not(functions.isnan(c)).and(c.notEqual(Double.POSITIVE_INFINITY))
-          .and(c.notEqual(Double.NEGATIVE_INFINITY)), c);
-      aggs.add(functions.count(c));
-      aggs.add(functions.sum(functions.when(functions.isnan(c), 1L).otherwise(0L)));
-      aggs.add(functions.sum(functions.when(c.equalTo(Double.POSITIVE_INFINITY)
-          .or(c.equalTo(Double.NEGATIVE_INFINITY)), 1L).otherwise(0L)));
-      aggs.add(functions.min(finite));
-      aggs.add(functions.max(finite));
-      aggs.add(functions.avg(finite));
-      aggs.add(functions.stddev_samp(finite));
-      sketches.add(aggs.size());
-      aggs.add(functions.percentile_approx(finite, functions.lit(PROBABILITIES), functions.lit(ACCURACY)));
-      sketches.add(aggs.size());
-      aggs.add(functions.approx_count_distinct(c));
-    }
-    for (String name : categorical) {
-      aggs.add(functions.count(Columns.col(name)));
-      sketches.add(aggs.size());
-      aggs.add(functions.approx_count_distinct(Columns.col(name)));
-    }
-    Row stats = aggregate(batch, aggs, sketches);
-    long rows = stats.getLong(0);
+    ColumnSummaries stats = summarize(batch, numeric, categorical);
+    long rows = stats.rows();
 
     Map<String, Map<String, Double>> topCategories = topCategories(batch, categorical, rows);
+    List<double[]> quantiles = new ArrayList<>();
     List<List<Double>> edges = new ArrayList<>();
     Histograms histograms = new Histograms();
     for (int i = 0; i < numeric.size(); i++) {
-      List<Double> e = deduplicatedDeciles(stats.isNullAt(1 + i * 9 + 7) ? List.of()
-          : stats.getList(1 + i * 9 + 7));
+      double[] q = stats.quantiles(i, PROBABILITIES);
+      quantiles.add(q);
+      List<Double> e = deduplicatedDeciles(q);
       edges.add(e);
       histograms.addNumeric(numeric.get(i), e);
     }
@@ -75,69 +48,47 @@ public final class Profiler {
 
     List<ColumnProfile> columns = new ArrayList<>();
     for (int i = 0; i < numeric.size(); i++) {
-      int o = 1 + i * 9;
-      long count = stats.getLong(o);
-      long nan = stats.getLong(o + 1);
-      Map<Double, Double> quantiles = new TreeMap<>();
-      if (!stats.isNullAt(o + 7)) {
-        List<Double> q = stats.getList(o + 7);
+      Map<Double, Double> byProbability = new TreeMap<>();
+      if (quantiles.get(i) != null) {
         for (int p = 0; p < PROBABILITIES.length; p++) {
-          quantiles.put(PROBABILITIES[p], q.get(p));
+          byProbability.put(PROBABILITIES[p], quantiles.get(i)[p]);
         }
       }
-      columns.add(new ColumnProfile(numeric.get(i), true, count, rows - count, nan, stats.getLong(o + 2),
-          nullable(stats, o + 3), nullable(stats, o + 4), nullable(stats, o + 5), nullable(stats, o + 6), quantiles,
-          stats.getLong(o + 8), edges.get(i), binShares.get(i), Map.of()));
+      long count = stats.count(i);
+      columns.add(new ColumnProfile(numeric.get(i), true, count, rows - count, stats.nan(i), stats.infinite(i),
+          stats.min(i), stats.max(i), stats.mean(i), stats.stddev(i), byProbability, stats.distinct(i), edges.get(i),
+          binShares.get(i), Map.of()));
     }
-    int o = 1 + numeric.size() * 9;
     for (int i = 0; i < categorical.size(); i++) {
-      long count = stats.getLong(o + 2 * i);
+      int j = numeric.size() + i;
+      long count = stats.count(j);
       columns.add(new ColumnProfile(categorical.get(i), false, count, rows - count, 0, 0, null, null, null, null,
-          Map.of(), stats.getLong(o + 2 * i + 1), List.of(), List.of(),
+          Map.of(), stats.distinct(j), List.of(), List.of(),
           topCategories.getOrDefault(categorical.get(i), Map.of())));
     }
     return new Profile(runId, rows, columns, labelCounts(batch, schema.labelColumn()));
   }
 
-  /**
-   * The aggregates' values, in order, from two passes: the sketches (positions {@code sketches}: quantiles,
-   * distinct counts) in one, every
-   * other aggregate in the other. Spark compiles an aggregation to code only when all its functions are simple
-   * sums and extremes; one sketch among them makes it interpret every function for every row, which at a million
-   * rows cost more than both passes together.
-   */
-  private static Row aggregate(Dataset<Row> batch, List<Column> aggs, java.util.Set<Integer> sketches) {
-    List<Integer> sketchAt = new ArrayList<>();
-    List<Integer> simpleAt = new ArrayList<>();
-    for (int i = 0; i < aggs.size(); i++) {
-      (sketches.contains(i) ? sketchAt : simpleAt).add(i);
-    }
-    Object[] values = new Object[aggs.size()];
-    for (List<Integer> part : List.of(simpleAt, sketchAt)) {
-      if (part.isEmpty()) {
-        continue;
-      }
-      Column[] columns = part.stream().map(aggs::get).toArray(Column[]::new);
-      Row row = batch.agg(columns[0], java.util.Arrays.copyOfRange(columns, 1, columns.length)).head();
-      for (int j = 0; j < part.size(); j++) {
-        values[part.get(j)] = row.get(j);
-      }
-    }
-    return RowFactory.create(values);
-  }
-
-  private static Double nullable(Row row, int i) {
-    return row.isNullAt(i) ? null : row.getDouble(i);
+  /** Every column's statistics and sketches from one pass; what reaches the driver is one summary per task. */
+  private static ColumnSummaries summarize(Dataset<Row> batch, List<String> numeric, List<String> categorical) {
+    List<Column> columns = new ArrayList<>();
+    // numeric features are doubles after ingest; the cast keeps the profiler usable on any numeric column
+    numeric.forEach(name -> columns.add(Columns.col(name).cast("double")));
+    categorical.forEach(name -> columns.add(Columns.col(name).cast("string")));
+    // with no feature at all the pass still counts rows
+    Dataset<Row> values = batch.select(columns.isEmpty() ? new Column[] {functions.lit(1)} : columns.toArray(Column[]::new));
+    return values.javaRDD().treeAggregate(new ColumnSummaries(numeric.size(), categorical.size()),
+        ColumnSummaries::add, ColumnSummaries::merge);
   }
 
   /** Decile edges without repeats: a zero-inflated feature has many equal deciles, which make one bin. */
-  private static List<Double> deduplicatedDeciles(List<Double> quantiles) {
+  private static List<Double> deduplicatedDeciles(double[] quantiles) {
     TreeSet<Double> edges = new TreeSet<>();
-    if (!quantiles.isEmpty()) {
+    if (quantiles != null) {
       for (double d : DECILES) {
         for (int p = 0; p < PROBABILITIES.length; p++) {
-          if (PROBABILITIES[p] == d && quantiles.get(p) != null) {
-            edges.add(quantiles.get(p));
+          if (PROBABILITIES[p] == d) {
+            edges.add(quantiles[p]);
           }
         }
       }

@@ -103,4 +103,27 @@ class ProfilerTest {
     assertNotNull(d.summary().get("label_js_divergence"));
     assertTrue(d.labelJensenShannon() > 0);
   }
+
+  @Test
+  void partitionsMergeToTheSameProfile() {
+    // one partition against seven: the per-task summaries travel serialized and merge in another order
+    Profiler profiler = new Profiler();
+    Profile whole = profiler.compute(spambase.coalesce(1), schema, "one");
+    Profile split = profiler.compute(spambase.repartition(7, functions.col("capitalTotal")), schema, "seven");
+    assertEquals(whole.rows(), split.rows());
+    for (ColumnProfile a : whole.columns()) {
+      ColumnProfile b = split.column(a.name());
+      assertEquals(a.count(), b.count(), a.name());
+      assertEquals(a.min(), b.min(), a.name());
+      assertEquals(a.max(), b.max(), a.name());
+      assertEquals(a.mean(), b.mean(), 1e-9 * Math.max(1, Math.abs(a.mean())), a.name());
+      assertEquals(a.stddev(), b.stddev(), 1e-9 * Math.max(1, a.stddev()), a.name());
+      // sketches: the distinct count within HLL's error, the median within the KLL rank error of the exact one
+      assertEquals(a.distinct(), b.distinct(), Math.max(2, 0.05 * a.distinct()), a.name());
+      double[] bounds = spambase.stat().approxQuantile(a.name(), new double[] {0.49, 0.51}, 0);
+      double median = b.quantiles().get(0.5);
+      assertTrue(median >= bounds[0] && median <= bounds[1], a.name() + " median " + median + " outside "
+          + Arrays.toString(bounds));
+    }
+  }
 }

@@ -1,0 +1,198 @@
+package io.poisonguard.profile;
+
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import org.apache.datasketches.hll.HllSketch;
+import org.apache.datasketches.hll.Union;
+import org.apache.datasketches.kll.KllDoublesSketch;
+import org.apache.datasketches.memory.Memory;
+import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
+import org.apache.spark.sql.Row;
+
+/**
+ * Every column's statistics from one pass, as a mergeable accumulator for {@code treeAggregate}: counts of nulls,
+ * NaN and infinities, then over finite values min, max, mean and variance (merged pairwise, Chan et al., so the
+ * order partitions merge in changes only rounding), a KLL quantile sketch, and an HLL sketch of distinct values.
+ * Rows hold the numeric columns as doubles first, then the categorical ones as strings.
+ *
+ * <p>Why not Spark aggregate functions: with seven aggregates and two sketches per column, a 57-column batch
+ * spends seconds in query planning and code generation before it reads a row, whatever its size, and the
+ * sketches run interpreted; this pass plans nothing and its per-row cost is a few array updates per column.
+ */
+final class ColumnSummaries implements Serializable {
+  private static final long serialVersionUID = 1L;
+  /** KLL accuracy parameter: normalized rank error about 0.14% (99% confidence), sketches of tens of KiB. */
+  static final int QUANTILE_K = 2000;
+  /** HLL size: 2^12 buckets, distinct counts within about 1.6% (one standard error). */
+  private static final int DISTINCT_LG_K = 12;
+
+  private final int numeric;
+  private final int categorical;
+  private long rows;
+  /** Non-null values per column (numeric, then categorical). */
+  private final long[] count;
+  private final long[] nan;
+  private final long[] infinite;
+  /** Finite values per numeric column, and their min, max, mean and sum of squared deviations. */
+  private final long[] finite;
+  private final double[] min;
+  private final double[] max;
+  private final double[] mean;
+  private final double[] squares;
+  private transient KllDoublesSketch[] quantiles;
+  private transient HllSketch[] distinct;
+
+  ColumnSummaries(int numeric, int categorical) {
+    this.numeric = numeric;
+    this.categorical = categorical;
+    int all = numeric + categorical;
+    count = new long[all];
+    nan = new long[numeric];
+    infinite = new long[numeric];
+    finite = new long[numeric];
+    min = new double[numeric];
+    max = new double[numeric];
+    mean = new double[numeric];
+    squares = new double[numeric];
+    java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+    java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    quantiles = new KllDoublesSketch[numeric];
+    distinct = new HllSketch[all];
+    for (int i = 0; i < numeric; i++) {
+      quantiles[i] = KllDoublesSketch.newHeapInstance(QUANTILE_K);
+    }
+    for (int i = 0; i < all; i++) {
+      distinct[i] = new HllSketch(DISTINCT_LG_K);
+    }
+  }
+
+  /** Adds one row: {@code numeric} doubles then {@code categorical} strings, any of them null. */
+  ColumnSummaries add(Row row) {
+    rows++;
+    for (int i = 0; i < numeric; i++) {
+      if (row.isNullAt(i)) {
+        continue;
+      }
+      double v = row.getDouble(i);
+      count[i]++;
+      distinct[i].update(v);
+      if (Double.isNaN(v)) {
+        nan[i]++;
+      } else if (Double.isInfinite(v)) {
+        infinite[i]++;
+      } else {
+        long n = ++finite[i];
+        double delta = v - mean[i];
+        mean[i] += delta / n;
+        squares[i] += delta * (v - mean[i]);
+        min[i] = Math.min(min[i], v);
+        max[i] = Math.max(max[i], v);
+        quantiles[i].update(v);
+      }
+    }
+    for (int j = numeric; j < numeric + categorical; j++) {
+      if (!row.isNullAt(j)) {
+        count[j]++;
+        distinct[j].update(row.getString(j));
+      }
+    }
+    return this;
+  }
+
+  /** Merges {@code other} into this accumulator and returns it. */
+  ColumnSummaries merge(ColumnSummaries other) {
+    rows += other.rows;
+    for (int j = 0; j < count.length; j++) {
+      count[j] += other.count[j];
+      Union union = new Union(DISTINCT_LG_K);
+      union.update(distinct[j]);
+      union.update(other.distinct[j]);
+      distinct[j] = union.getResult();
+    }
+    for (int i = 0; i < numeric; i++) {
+      nan[i] += other.nan[i];
+      infinite[i] += other.infinite[i];
+      long n = finite[i] + other.finite[i];
+      if (other.finite[i] > 0) {
+        double delta = other.mean[i] - mean[i];
+        squares[i] += other.squares[i] + delta * delta * finite[i] * other.finite[i] / n;
+        mean[i] += delta * other.finite[i] / n;
+      }
+      finite[i] = n;
+      min[i] = Math.min(min[i], other.min[i]);
+      max[i] = Math.max(max[i], other.max[i]);
+      quantiles[i].merge(other.quantiles[i]);
+    }
+    return this;
+  }
+
+  long rows() {
+    return rows;
+  }
+
+  /** Non-null values of column {@code j} (numeric positions first, then categorical). */
+  long count(int j) {
+    return count[j];
+  }
+
+  long nan(int i) {
+    return nan[i];
+  }
+
+  long infinite(int i) {
+    return infinite[i];
+  }
+
+  /** Smallest finite value of numeric column {@code i}, or null when it has none. */
+  Double min(int i) {
+    return finite[i] == 0 ? null : min[i];
+  }
+
+  Double max(int i) {
+    return finite[i] == 0 ? null : max[i];
+  }
+
+  Double mean(int i) {
+    return finite[i] == 0 ? null : mean[i];
+  }
+
+  /** Sample standard deviation of the finite values, or null with fewer than two (as Spark's stddev_samp). */
+  Double stddev(int i) {
+    return finite[i] < 2 ? null : Math.sqrt(squares[i] / (finite[i] - 1));
+  }
+
+  /** Approximate quantiles of the finite values at {@code probabilities}, or null when there are none. */
+  double[] quantiles(int i, double[] probabilities) {
+    return quantiles[i].isEmpty() ? null : quantiles[i].getQuantiles(probabilities, QuantileSearchCriteria.INCLUSIVE);
+  }
+
+  /** Approximate distinct non-null values of column {@code j}. */
+  long distinct(int j) {
+    return Math.round(distinct[j].getEstimate());
+  }
+
+  // The sketches are not Serializable: they travel as their own compact bytes.
+  private void writeObject(ObjectOutputStream out) throws IOException {
+    out.defaultWriteObject();
+    for (KllDoublesSketch q : quantiles) {
+      out.writeObject(q.toByteArray());
+    }
+    for (HllSketch d : distinct) {
+      out.writeObject(d.toCompactByteArray());
+    }
+  }
+
+  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    quantiles = new KllDoublesSketch[numeric];
+    distinct = new HllSketch[numeric + categorical];
+    for (int i = 0; i < numeric; i++) {
+      quantiles[i] = KllDoublesSketch.heapify(Memory.wrap((byte[]) in.readObject()));
+    }
+    for (int j = 0; j < distinct.length; j++) {
+      distinct[j] = HllSketch.heapify((byte[]) in.readObject());
+    }
+  }
+}
