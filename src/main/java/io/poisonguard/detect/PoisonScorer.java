@@ -136,7 +136,13 @@ public final class PoisonScorer {
     try {
       Fitted fitted = batchFitted(preparer, models, detected.select(scoreCols(models)), config, seed);
       Dataset<Row> rows = fitted.verdicts(detected).persist(BatchStorage.LEVEL);
-      rows.count();
+      try {
+        // filled now, while the detectors' output is still kept: filled later, it would run the detectors again
+        rows.count();
+      } catch (RuntimeException e) {
+        rows.unpersist();
+        throw e;
+      }
       return new Scored(fitted, rows);
     } finally {
       detected.unpersist();

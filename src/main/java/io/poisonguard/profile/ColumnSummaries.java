@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.util.Arrays;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.Union;
 import org.apache.datasketches.kll.KllDoublesSketch;
@@ -56,8 +57,8 @@ final class ColumnSummaries implements Serializable {
     max = new double[numeric];
     mean = new double[numeric];
     squares = new double[numeric];
-    java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
-    java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    Arrays.fill(min, Double.POSITIVE_INFINITY);
+    Arrays.fill(max, Double.NEGATIVE_INFINITY);
     quantiles = new KllDoublesSketch[numeric];
     distinct = new HllSketch[all];
     for (int i = 0; i < numeric; i++) {
