@@ -22,9 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
 class NotebooksTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path JUPYTER = Path.of("/usr/bin/jupyter");
-  /** The kernel sometimes hangs at start-up (a race in it); only that is retried. */
+  /**
+   * The kernel sometimes hangs at start-up (a race in it); only that is retried. It is a JVM with Spark on its
+   * classpath: with the other test fork busy on the same two cores it took more than 30 s to answer three times in
+   * a row, so it gets {@link #STARTUP_SECONDS} before an attempt counts as hung.
+   */
   private static final String STARTUP_HANG = "Kernel didn't respond";
   private static final int ATTEMPTS = 3;
+  private static final int STARTUP_SECONDS = 120;
 
   @TempDir
   Path dir;
@@ -70,7 +75,7 @@ class NotebooksTest {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       Path log = Files.createTempFile("nbconvert", ".log");
       ProcessBuilder pb = new ProcessBuilder(JUPYTER.toString(), "nbconvert", "--to", "notebook", "--execute",
-          "--ExecutePreprocessor.startup_timeout=30", "--ExecutePreprocessor.timeout=900", "--output-dir",
+          "--ExecutePreprocessor.startup_timeout=" + STARTUP_SECONDS, "--ExecutePreprocessor.timeout=900", "--output-dir",
           outDir.toString(), notebook.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().put("JUPYTER_PATH", jupyterPath.toString());
       pb.environment().put("POISONGUARD_WAREHOUSE", warehouse.toString());

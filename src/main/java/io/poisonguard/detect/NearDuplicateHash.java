@@ -2,8 +2,12 @@ package io.poisonguard.detect;
 
 import static io.poisonguard.spark.Columns.col;
 
+import io.poisonguard.spark.ColumnQuantiles;
+import io.poisonguard.spark.QuantileSketch;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -41,7 +45,6 @@ public record NearDuplicateHash(double[][] directions, double[] offsets, int tab
   static final double DEFAULT_WIDTH = 0.03;
   /** Directions per key. */
   static final int DEFAULT_PROJECTIONS = 4;
-  private static final double QUANTILE_ERROR = 1e-3;
 
   /**
    * Fits the hash: one {@code approxQuantile} pass for the spreads; the directions come from {@code seed}.
@@ -53,14 +56,11 @@ public record NearDuplicateHash(double[][] directions, double[] offsets, int tab
       long seed) {
     int d = FeatureNames.of(dataset, featuresCol).length;
     Column array = org.apache.spark.ml.functions.vector_to_array(col(featuresCol), "float64");
-    Column[] entries = new Column[d];
-    String[] names = new String[d];
+    List<Column> entries = new ArrayList<>();
     for (int i = 0; i < d; i++) {
-      names[i] = "e" + i;
-      entries[i] = array.getItem(i).as(names[i]);
+      entries.add(array.getItem(i));
     }
-    double[][] bounds = dataset.toDF().select(entries).stat()
-        .approxQuantile(names, new double[] {0.05, 0.95}, QUANTILE_ERROR);
+    double[][] bounds = ColumnQuantiles.of(dataset, entries, new double[] {0.05, 0.95}, QuantileSketch.K);
     Random random = new Random(seed);
     double[][] directions = new double[tables * projections][d];
     double[] offsets = new double[directions.length];

@@ -1,20 +1,8 @@
 package io.poisonguard.detect;
 
-import static org.apache.spark.sql.functions.abs;
-import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.broadcast;
-import static io.poisonguard.spark.Columns.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.isnan;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.percentile_approx;
-import static org.apache.spark.sql.functions.posexplode;
-import static org.apache.spark.sql.functions.when;
-
-import java.util.ArrayList;
+import io.poisonguard.spark.OrderedAggregate;
+import io.poisonguard.spark.QuantileSketch;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -22,25 +10,37 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
-import scala.jdk.javaapi.CollectionConverters;
+import org.apache.spark.sql.functions;
 
 /**
- * Robust location and scale per group (class) and pooled, per feature, computed distributively in two
- * aggregation passes over a long (group, feature, value) view: pass 1 gives quartiles and the median, pass 2
- * the median and mean of absolute deviations from that median (and an optional upper quantile of them).
- * Only (groups + 1) × features numbers reach the driver.
+ * Robust location and scale per group (class) and pooled, per feature, computed distributively in two passes
+ * over the rows: pass 1 sketches every (group, feature)'s values for the quartiles and the median, pass 2 the
+ * absolute deviations from that median for their median and mean (and an optional upper quantile of them).
+ * Only sketches, (groups + 1) × features of them, reach the driver.
  *
  * <p>Scale chain, because spambase-like data is zero-inflated and its MAD is often 0: 1.4826·MAD, else
  * IQR/1.349, else 1.2533·mean absolute deviation from the median, else 1. Each factor makes the estimate
  * consistent with the standard deviation under a normal distribution.
+ *
+ * <p>Why sketches in the JVM rather than {@code percentile_approx} over a long (group, feature, value) view:
+ * that view multiplies the rows by features × 2 and feeds them through an interpreted aggregate, which cost
+ * about 19 s of a 1M-row run on a 100k-row fit sample; the quantiles move by at most the sketch's rank error
+ * ({@link #SKETCH_K}), and merged in partition order they are the same on every run.
  */
 final class RobustStats {
   /** Group key of the statistics over all rows (class indices are never negative). */
   static final double POOLED = -1.0;
-  private static final int ACCURACY = 10_000;
+  private static final double[] QUARTILES = {0.25, 0.5, 0.75};
+  /**
+   * Sketch accuracy: rank error under 1e-4, as fine as the {@code percentile_approx} accuracy this replaced. The
+   * tail statistic sits at an upper quantile of heavy-tailed deviations, where a coarser sketch (k = 2000, rank
+   * error 0.1%) moved the 0.99 quantile of some spambase-shaped features by up to 30% (the default level is 0.999),
+   * and robust_z's flags with it; at this k they stay within 3% of the old figures. On
+   * a fit sample this fine a sketch is close to the values themselves: memory is O(fit rows × features).
+   */
+  private static final int SKETCH_K = 20_000;
+  /** Partial results merged in one place: each holds (classes + 1) × features sketches. */
+  private static final int SKETCH_FAN_IN = 8;
 
   private RobustStats() {}
 
@@ -65,57 +65,33 @@ final class RobustStats {
    * @return per group key (class index or {@link #POOLED}), its statistics
    */
   static Map<Double, Group> compute(Dataset<?> data, Column values, Column group, int dim, double tailLevel) {
-    Column keys = group == null ? array(lit(POOLED))
-        : when(group.isNull().or(isnan(group)), array(lit(POOLED))).otherwise(array(group.cast("double"), lit(POOLED)));
-    Dataset<Row> longForm = data.select(explode(keys).as("g"), values.as("v"))
-        .select(col("g"), posexplode(col("v")).as(new String[] {"i", "x"}))
-        .where(col("x").isNotNull().and(not(isnan(col("x")))));
-
-    // one row per (group, feature) reaches the driver: O(classes × features), whatever the row count
-    List<Row> pass1 = longForm.groupBy("g", "i")
-        .agg(count(col("x")).as("n"),
-            percentile_approx(col("x"), array(lit(0.25), lit(0.5), lit(0.75)), lit(ACCURACY)).as("q"))
-        .collectAsList();
-    Map<Double, Long> counts = new HashMap<>();
-    Map<Double, Group> groups = new HashMap<>();
-    Map<Double, double[][]> quartiles = new HashMap<>();
-    List<Row> medianRows = new ArrayList<>();
-    for (Row r : pass1) {
-      double g = r.getDouble(0);
-      int i = r.getInt(1);
-      List<Double> q = r.getList(3);
-      double[][] qs = quartiles.computeIfAbsent(g, k -> new double[3][dim]);
-      for (int k = 0; k < 3; k++) {
-        qs[k][i] = q.get(k);
-      }
-      counts.merge(g, r.getLong(2), Math::max);
-      groups.computeIfAbsent(g, k -> emptyGroup(dim)).median()[i] = q.get(1);
-      medianRows.add(RowFactory.create(g, i, q.get(1)));
-    }
-    if (medianRows.isEmpty()) {
+    Dataset<Row> rows = data.select(group == null ? functions.lit(null).cast("double") : group.cast("double"),
+        values);
+    Map<Double, Sketches> located = sketch(rows, dim, null);
+    if (located.isEmpty()) {
       return Map.of();
     }
-    StructType medianSchema = new StructType().add("g", DataTypes.DoubleType).add("i", DataTypes.IntegerType)
-        .add("m", DataTypes.DoubleType);
-    Dataset<Row> medians = data.sparkSession().createDataFrame(medianRows, medianSchema);
+    Map<Double, double[]> medians = new HashMap<>();
+    Map<Double, double[][]> quartiles = new HashMap<>();
+    located.forEach((g, s) -> {
+      double[][] q = s.quantiles(QUARTILES);
+      quartiles.put(g, q);
+      medians.put(g, q[1]);
+    });
     double level = tailLevel > 0 ? tailLevel : 0.5;
-    // again one row per (group, feature)
-    List<Row> pass2 = longForm.join(broadcast(medians), CollectionConverters.asScala(List.of("g", "i")).toSeq())
-        .withColumn("d", abs(col("x").minus(col("m"))))
-        .groupBy("g", "i")
-        .agg(percentile_approx(col("d"), array(lit(0.5), lit(level)), lit(ACCURACY)).as("q"), avg(col("d")).as("mean"))
-        .collectAsList();
-    for (Row r : pass2) {
-      double g = r.getDouble(0);
-      int i = r.getInt(1);
-      List<Double> q = r.getList(2);
-      double[][] qs = quartiles.get(g);
-      double scale = scale(q.get(0), qs[2][i] - qs[0][i], r.getDouble(3));
-      groups.get(g).scale()[i] = scale;
-      groups.get(g).tail()[i] = tailLevel > 0 ? Math.max(1.0, q.get(1) / scale) : 1.0;
-    }
+    Map<Double, Sketches> deviations = sketch(rows, dim, medians);
     Map<Double, Group> out = new HashMap<>();
-    groups.forEach((g, grp) -> out.put(g, new Group(counts.get(g), grp.median(), grp.scale(), grp.tail())));
+    deviations.forEach((g, s) -> {
+      double[][] q = s.quantiles(new double[] {0.5, level});
+      double[][] quartile = quartiles.get(g);
+      double[] scale = new double[dim];
+      double[] tail = new double[dim];
+      for (int i = 0; i < dim; i++) {
+        scale[i] = scale(q[0][i], quartile[2][i] - quartile[0][i], s.mean(i));
+        tail[i] = tailLevel > 0 ? Math.max(1.0, q[1][i] / scale[i]) : 1.0;
+      }
+      out.put(g, new Group(located.get(g).observedRows(), medians.get(g), scale, tail));
+    });
     return out;
   }
 
@@ -133,11 +109,112 @@ final class RobustStats {
     return 1.0;
   }
 
-  private static Group emptyGroup(int dim) {
-    double[] scale = new double[dim];
-    double[] tail = new double[dim];
-    Arrays.fill(scale, 1.0);
-    Arrays.fill(tail, 1.0);
-    return new Group(0, new double[dim], scale, tail);
+  /**
+   * One pass: per group key, the sketches of each feature's values, or of their distances from
+   * {@code centres} (that key's per-feature centre) when it is given.
+   */
+  private static Map<Double, Sketches> sketch(Dataset<Row> rows, int dim, Map<Double, double[]> centres) {
+    return OrderedAggregate.of(rows.javaRDD(), new GroupedSketches(dim, centres), GroupedSketches::add,
+        GroupedSketches::merge, SKETCH_FAN_IN).byGroup;
+  }
+
+  /** Sketches of one group's features, and the sum of what each one was given (for the mean). */
+  private static final class Sketches implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final QuantileSketch[] sketches;
+    private final double[] sums;
+
+    Sketches(int dim) {
+      sketches = new QuantileSketch[dim];
+      sums = new double[dim];
+      for (int i = 0; i < dim; i++) {
+        sketches[i] = new QuantileSketch(SKETCH_K);
+      }
+    }
+
+    void add(int i, double value) {
+      sketches[i].update(value);
+      sums[i] += value;
+    }
+
+    Sketches merge(Sketches other) {
+      for (int i = 0; i < sketches.length; i++) {
+        sketches[i].merge(other.sketches[i]);
+        sums[i] += other.sums[i];
+      }
+      return this;
+    }
+
+    /** [probability][feature]; 0 for a feature that was never observed. */
+    double[][] quantiles(double[] probabilities) {
+      double[][] out = new double[probabilities.length][sketches.length];
+      for (int i = 0; i < sketches.length; i++) {
+        double[] q = sketches[i].quantiles(probabilities);
+        for (int k = 0; q != null && k < probabilities.length; k++) {
+          out[k][i] = q[k];
+        }
+      }
+      return out;
+    }
+
+    double mean(int i) {
+      long n = sketches[i].count();
+      return n == 0 ? 0.0 : sums[i] / n;
+    }
+
+    /** Rows of the best-observed feature: the group's rows with at least one value, when none is missing. */
+    long observedRows() {
+      return Arrays.stream(sketches).mapToLong(QuantileSketch::count).max().orElse(0);
+    }
+  }
+
+  /** The {@code treeAggregate} accumulator: per group key, its {@link Sketches}. */
+  private static final class GroupedSketches implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int dim;
+    private final Map<Double, double[]> centres;
+    private final Map<Double, Sketches> byGroup = new HashMap<>();
+
+    GroupedSketches(int dim, Map<Double, double[]> centres) {
+      this.dim = dim;
+      this.centres = centres;
+    }
+
+    /** Row: (class or null, array of {@code dim} values or null). */
+    GroupedSketches add(Row row) {
+      if (row.isNullAt(1)) {
+        return this;
+      }
+      List<Double> values = row.getList(1);
+      boolean classed = !row.isNullAt(0) && !Double.isNaN(row.getDouble(0));
+      addTo(POOLED, values);
+      if (classed) {
+        addTo(row.getDouble(0), values);
+      }
+      return this;
+    }
+
+    private void addTo(double key, List<Double> values) {
+      double[] centre = centres == null ? null : centres.get(key);
+      if (centres != null && centre == null) {
+        return;
+      }
+      Sketches sketches = null;
+      for (int i = 0; i < dim; i++) {
+        Double v = values.get(i);
+        if (v == null || v.isNaN()) {
+          continue;
+        }
+        if (sketches == null) {
+          sketches = byGroup.computeIfAbsent(key, k -> new Sketches(dim));
+        }
+        sketches.add(i, centre == null ? v : Math.abs(v - centre[i]));
+      }
+    }
+
+    GroupedSketches merge(GroupedSketches other) {
+      other.byGroup.forEach((g, s) -> byGroup.merge(g, s, Sketches::merge));
+      return this;
+    }
   }
 }

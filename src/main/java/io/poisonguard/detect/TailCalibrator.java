@@ -1,22 +1,21 @@
 package io.poisonguard.detect;
 
-import static io.poisonguard.spark.Columns.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import io.poisonguard.spark.ColumnQuantiles;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.QuantileSketch;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 
 /**
  * Turns a detector's raw score into a tail probability: the share of reference rows expected to score at
- * least as high. The reference distribution is a grid of approximate quantiles ({@code approxQuantile}, one
+ * least as high. The reference distribution is a grid of approximate quantiles ({@link ColumnQuantiles}, one
  * distributed pass for all detectors), linearly interpolated, with an exponential tail beyond the last
  * trusted level.
  *
@@ -62,7 +61,11 @@ public final class TailCalibrator implements Serializable {
   /** Levels from which the tail's decay is fitted to the top level; the slowest decay is kept. */
   private static final double[] TRUSTED_RATE_FROM = {0.99};
   private static final double[] BATCH_RATE_FROM = {0.5, 0.8};
-  private static final double RELATIVE_ERROR = 1e-4;
+  /**
+   * Sketch accuracy: rank error about 0.015%, well inside the gap between the trusted grid's top levels
+   * (0.995, 0.999); a few hundred KiB per score column.
+   */
+  private static final int SKETCH_K = 20_000;
 
   private final boolean logScale;
   private final double[] levels;
@@ -84,7 +87,7 @@ public final class TailCalibrator implements Serializable {
   }
 
   /**
-   * Fits one calibrator per score column in one pass.
+   * Fits one calibrator per score column in one pass (and one more for the scores with a flat bulk).
    *
    * @param scored rows with the score columns (cache it if it is expensive)
    * @param scoreCols the raw score columns
@@ -93,33 +96,51 @@ public final class TailCalibrator implements Serializable {
    */
   public static List<TailCalibrator> fit(Dataset<?> scored, List<String> scoreCols, List<Boolean> logScale,
       Reference reference) {
+    return fitColumns(scored, scoreCols.stream().map(Columns::col).toList(), logScale, reference).stream()
+        .map(Fitted::calibrator).toList();
+  }
+
+  /** A calibrator and the number of (non-NaN) scores it was fitted on. */
+  private record Fitted(TailCalibrator calibrator, long count) {}
+
+  private static List<Fitted> fitColumns(Dataset<?> scored, List<Column> scores, List<Boolean> logScale,
+      Reference reference) {
     double[] levels = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
-    double[][] raw = scored.stat().approxQuantile(scoreCols.toArray(new String[0]), levels, RELATIVE_ERROR);
+    QuantileSketch[] sketches = ColumnQuantiles.sketch(scored, scores, SKETCH_K);
     int top = levels.length - 1;
     double[] rateFrom = reference == Reference.TRUSTED ? TRUSTED_RATE_FROM : BATCH_RATE_FROM;
     int inner = indexOf(levels, rateFrom[0]);
-    List<TailCalibrator> out = new ArrayList<>();
-    for (int c = 0; c < scoreCols.size(); c++) {
-      if (raw[c].length != levels.length) {
-        // e.g. a per-class detector on a reference with fewer rows per class than it needs
-        out.add(new TailCalibrator(logScale.get(c), levels, null, Double.NaN, 0, null));
+    double[][] quantiles = new double[scores.size()][];
+    // the scores whose bulk is flat up to the top level, and only their values above it
+    List<Integer> flat = new ArrayList<>();
+    List<Column> above = new ArrayList<>();
+    for (int c = 0; c < scores.size(); c++) {
+      double[] raw = sketches[c].quantiles(levels);
+      if (raw == null) {
         continue;
       }
       double[] q = new double[levels.length];
       for (int i = 0; i < q.length; i++) {
-        q[i] = logScale.get(c) ? Math.log1p(Math.max(0, raw[c][i])) : raw[c][i];
+        q[i] = logScale.get(c) ? Math.log1p(Math.max(0, raw[i])) : raw[i];
       }
-      double shareBeyond = 0;
-      TailCalibrator beyond = null;
+      quantiles[c] = q;
       if (q[inner] == q[top]) {
-        Column score = col(scoreCols.get(c));
-        Column above = score.gt(raw[c][top]).and(not(isnan(score)));
-        Row counts = scored.agg(sum(when(above, 1L).otherwise(0L)), count(when(not(isnan(score)), 1L))).first();
-        if (!counts.isNullAt(0) && counts.getLong(0) > 0) {
-          shareBeyond = (double) counts.getLong(0) / counts.getLong(1);
-          beyond = fit(scored.where(above), List.of(scoreCols.get(c)), List.of(logScale.get(c)), reference).get(0);
-        }
+        flat.add(c);
+        above.add(when(scores.get(c).gt(raw[top]).and(not(isnan(scores.get(c)))), scores.get(c)));
       }
+    }
+    List<Fitted> beyond = flat.isEmpty() ? List.of()
+        : fitColumns(scored, above, flat.stream().map(logScale::get).toList(), reference);
+    List<Fitted> out = new ArrayList<>();
+    for (int c = 0; c < scores.size(); c++) {
+      double[] q = quantiles[c];
+      if (q == null) {
+        // e.g. a per-class detector on a reference with fewer rows per class than it needs
+        out.add(new Fitted(new TailCalibrator(logScale.get(c), levels, null, Double.NaN, 0, null), 0));
+        continue;
+      }
+      int f = flat.indexOf(c);
+      Fitted rest = f < 0 || beyond.get(f).count() == 0 ? null : beyond.get(f);
       // Tail anchored at the top level; its decay comes from the spread between an inner level and the top.
       double scale = 0;
       for (double from : rateFrom) {
@@ -129,7 +150,9 @@ public final class TailCalibrator implements Serializable {
       // A flat bulk with nothing above it means anything beyond is genuinely exceptional: a tiny but
       // positive decay scale keeps the formula defined and makes such scores maximally significant.
       double floor = 1e-9 * Math.max(1, Math.abs(q[top]));
-      out.add(new TailCalibrator(logScale.get(c), levels, q, Math.max(scale, floor), shareBeyond, beyond));
+      out.add(new Fitted(new TailCalibrator(logScale.get(c), levels, q, Math.max(scale, floor),
+          rest == null ? 0 : (double) rest.count() / sketches[c].count(), rest == null ? null : rest.calibrator()),
+          sketches[c].count()));
     }
     return out;
   }

@@ -7,15 +7,13 @@ import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.Union;
-import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.memory.Memory;
-import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
+import io.poisonguard.spark.QuantileSketch;
 import org.apache.spark.sql.Row;
 
 /**
- * Every column's statistics from one pass, as a mergeable accumulator for {@code treeAggregate}: counts of nulls,
+ * Every column's statistics from one pass, as a mergeable accumulator for one pass: counts of nulls,
  * NaN and infinities, then over finite values min, max, mean and variance (merged pairwise, Chan et al., so the
- * order partitions merge in changes only rounding), a KLL quantile sketch, and an HLL sketch of distinct values.
+ * order partitions merge in changes only rounding), a quantile sketch, and an HLL sketch of distinct values.
  * Rows hold the numeric columns as doubles first, then the categorical ones as strings.
  *
  * <p>Why not Spark aggregate functions: with seven aggregates and two sketches per column, a 57-column batch
@@ -24,8 +22,6 @@ import org.apache.spark.sql.Row;
  */
 final class ColumnSummaries implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** KLL accuracy parameter: normalized rank error about 0.14% (99% confidence), sketches of tens of KiB. */
-  static final int QUANTILE_K = 2000;
   /** HLL size: 2^12 buckets, distinct counts within about 1.6% (one standard error). */
   private static final int DISTINCT_LG_K = 12;
 
@@ -42,7 +38,7 @@ final class ColumnSummaries implements Serializable {
   private final double[] max;
   private final double[] mean;
   private final double[] squares;
-  private transient KllDoublesSketch[] quantiles;
+  private final QuantileSketch[] quantiles;
   private transient HllSketch[] distinct;
 
   ColumnSummaries(int numeric, int categorical) {
@@ -59,10 +55,10 @@ final class ColumnSummaries implements Serializable {
     squares = new double[numeric];
     Arrays.fill(min, Double.POSITIVE_INFINITY);
     Arrays.fill(max, Double.NEGATIVE_INFINITY);
-    quantiles = new KllDoublesSketch[numeric];
+    quantiles = new QuantileSketch[numeric];
     distinct = new HllSketch[all];
     for (int i = 0; i < numeric; i++) {
-      quantiles[i] = KllDoublesSketch.newHeapInstance(QUANTILE_K);
+      quantiles[i] = new QuantileSketch();
     }
     for (int i = 0; i < all; i++) {
       distinct[i] = new HllSketch(DISTINCT_LG_K);
@@ -166,7 +162,7 @@ final class ColumnSummaries implements Serializable {
 
   /** Approximate quantiles of the finite values at {@code probabilities}, or null when there are none. */
   double[] quantiles(int i, double[] probabilities) {
-    return quantiles[i].isEmpty() ? null : quantiles[i].getQuantiles(probabilities, QuantileSearchCriteria.INCLUSIVE);
+    return quantiles[i].quantiles(probabilities);
   }
 
   /** Approximate distinct non-null values of column {@code j}. */
@@ -174,12 +170,9 @@ final class ColumnSummaries implements Serializable {
     return Math.round(distinct[j].getEstimate());
   }
 
-  // The sketches are not Serializable: they travel as their own compact bytes.
+  // HLL sketches are not Serializable: they travel as their own compact bytes.
   private void writeObject(ObjectOutputStream out) throws IOException {
     out.defaultWriteObject();
-    for (KllDoublesSketch q : quantiles) {
-      out.writeObject(q.toByteArray());
-    }
     for (HllSketch d : distinct) {
       out.writeObject(d.toCompactByteArray());
     }
@@ -187,11 +180,7 @@ final class ColumnSummaries implements Serializable {
 
   private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
     in.defaultReadObject();
-    quantiles = new KllDoublesSketch[numeric];
     distinct = new HllSketch[numeric + categorical];
-    for (int i = 0; i < numeric; i++) {
-      quantiles[i] = KllDoublesSketch.heapify(Memory.wrap((byte[]) in.readObject()));
-    }
     for (int j = 0; j < distinct.length; j++) {
       distinct[j] = HllSketch.heapify((byte[]) in.readObject());
     }

@@ -1,7 +1,8 @@
 package io.poisonguard.profile;
 
-import io.poisonguard.spark.Columns;
 import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.OrderedAggregate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,8 @@ public final class Profiler {
   private static final double[] DECILES = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
   /** Categories kept per categorical column; the rest share one "other" bin. */
   private static final int TOP_CATEGORIES = 20;
+  /** Summaries merged in one place: each holds a quantile sketch per numeric column, tens of KiB apiece. */
+  private static final int SUMMARY_FAN_IN = 16;
 
   /** Profiles {@code batch}: its label column and features as {@code schema} says. */
   public Profile compute(Dataset<Row> batch, FeatureSchema schema, String runId) {
@@ -69,7 +72,10 @@ public final class Profiler {
     return new Profile(runId, rows, columns, labelCounts(batch, schema.labelColumn()));
   }
 
-  /** Every column's statistics and sketches from one pass; what reaches the driver is one summary per task. */
+  /**
+   * Every column's statistics and sketches from one pass, merged in partition order so a rerun gives the same
+   * profile; what reaches the driver is at most a few summaries at a time.
+   */
   private static ColumnSummaries summarize(Dataset<Row> batch, List<String> numeric, List<String> categorical) {
     List<Column> columns = new ArrayList<>();
     // numeric features are doubles after ingest; the cast keeps the profiler usable on any numeric column
@@ -77,8 +83,8 @@ public final class Profiler {
     categorical.forEach(name -> columns.add(Columns.col(name).cast("string")));
     // with no feature at all the pass still counts rows
     Dataset<Row> values = batch.select(columns.isEmpty() ? new Column[] {functions.lit(1)} : columns.toArray(Column[]::new));
-    return values.javaRDD().treeAggregate(new ColumnSummaries(numeric.size(), categorical.size()),
-        ColumnSummaries::add, ColumnSummaries::merge);
+    return OrderedAggregate.of(values.javaRDD(), new ColumnSummaries(numeric.size(), categorical.size()),
+        ColumnSummaries::add, ColumnSummaries::merge, SUMMARY_FAN_IN);
   }
 
   /** Decile edges without repeats: a zero-inflated feature has many equal deciles, which make one bin. */

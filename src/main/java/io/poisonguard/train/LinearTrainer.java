@@ -51,11 +51,7 @@ public final class LinearTrainer implements ModelTrainer, LocalTrainer {
   }
 
   private static LinearObjective.Sums sum(JavaRDD<TrainingRow> rows, LinearObjective objective) {
-    try {
-      return OrderedAggregate.of(rows, objective.zero(), objective::add, LinearObjective.Sums::merge);
-    } catch (Exception e) {
-      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
-    }
+    return OrderedAggregate.of(rows, objective.zero(), objective::add, LinearObjective.Sums::merge);
   }
 
   @Override

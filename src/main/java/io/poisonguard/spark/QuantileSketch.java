@@ -1,0 +1,190 @@
+package io.poisonguard.spark;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * A mergeable approximate-quantile summary of doubles with the shape of a KLL sketch (levels of compactors whose
+ * capacities shrink by 2/3 below the top one), but deterministic: a compaction keeps the odd or the even items of
+ * its sorted level, alternating at each level, where KLL tosses a coin. The same values added and merged in the same
+ * order therefore always give the same quantiles, which KLL's library implementation (one process-wide random
+ * source) cannot promise, and without which the same batch could get different verdicts on a rerun. Merge
+ * partition results in a fixed order ({@link OrderedAggregate}) to keep that property across tasks.
+ *
+ * <p>Until a level fills (k values) it is exact. Beyond, each compaction moves ranks by at most the weight of an
+ * item of its level; alternating offsets make those moves cancel rather than pile up, and the measured rank error
+ * stays below 2/k (0.09% at k = 2000 over a shuffled million values; {@code QuantileSketchTest}). The smallest
+ * and largest value are kept exactly.
+ * Memory: about 3·k values once more than k were added.
+ */
+public final class QuantileSketch implements Serializable {
+  /** Default accuracy parameter: rank error under 0.1%, about 48 KiB once full. */
+  public static final int K = 2000;
+  private static final long serialVersionUID = 1L;
+  private static final int MIN_CAPACITY = 8;
+  private static final double SHRINK = 2.0 / 3.0;
+
+  private final int k;
+  /** levels[h] holds items of weight 2^h; only its first sizes[h] entries are used. */
+  private double[][] levels = {new double[16]};
+  private int[] sizes = new int[1];
+  /** Per level, compactions so far: their parity picks the kept offset. */
+  private long[] compactions = new long[1];
+  private long count;
+  private double min = Double.POSITIVE_INFINITY;
+  private double max = Double.NEGATIVE_INFINITY;
+
+  /** A sketch with the default accuracy, {@link #K}. */
+  public QuantileSketch() {
+    this(K);
+  }
+
+  /** A sketch whose top level holds {@code k} values: rank error falls about as 1/k, memory grows as 3·k. */
+  public QuantileSketch(int k) {
+    if (k < MIN_CAPACITY) {
+      throw new IllegalArgumentException("k must be at least " + MIN_CAPACITY + ", got " + k);
+    }
+    this.k = k;
+  }
+
+  /** Adds one value; NaN is ignored. */
+  public void update(double value) {
+    if (Double.isNaN(value)) {
+      return;
+    }
+    count++;
+    min = Math.min(min, value);
+    max = Math.max(max, value);
+    append(0, value);
+    compress();
+  }
+
+  /** Merges {@code other} (same or any k) into this sketch and returns this one. */
+  public QuantileSketch merge(QuantileSketch other) {
+    count += other.count;
+    min = Math.min(min, other.min);
+    max = Math.max(max, other.max);
+    for (int h = 0; h < other.sizes.length; h++) {
+      for (int i = 0; i < other.sizes[h]; i++) {
+        append(h, other.levels[h][i]);
+      }
+    }
+    compress();
+    return this;
+  }
+
+  /** Values added so far (NaN excluded). */
+  public long count() {
+    return count;
+  }
+
+  public boolean isEmpty() {
+    return count == 0;
+  }
+
+  /**
+   * Approximate quantiles at {@code probabilities}: for each p the smallest retained value whose weighted rank
+   * (values at or below it) reaches p·count; p = 0 gives the exact minimum and p = 1 the exact maximum. Null when
+   * nothing was added.
+   */
+  public double[] quantiles(double[] probabilities) {
+    if (count == 0) {
+      return null;
+    }
+    int retained = Arrays.stream(sizes).sum();
+    // (value, weight) pairs sorted by value; at most about 3·k of them
+    double[] values = new double[retained];
+    long[] weights = new long[retained];
+    int n = 0;
+    for (int h = 0; h < sizes.length; h++) {
+      for (int i = 0; i < sizes[h]; i++) {
+        values[n] = levels[h][i];
+        weights[n++] = 1L << h;
+      }
+    }
+    Integer[] order = new Integer[retained];
+    for (int i = 0; i < retained; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(values[a], values[b]));
+    double[] out = new double[probabilities.length];
+    for (int j = 0; j < probabilities.length; j++) {
+      double p = probabilities[j];
+      if (p <= 0) {
+        out[j] = min;
+      } else if (p >= 1) {
+        out[j] = max;
+      } else {
+        double target = p * count;
+        long cumulative = 0;
+        double q = max;
+        for (Integer i : order) {
+          cumulative += weights[i];
+          if (cumulative >= target) {
+            q = values[i];
+            break;
+          }
+        }
+        out[j] = q;
+      }
+    }
+    return out;
+  }
+
+  private void append(int level, double value) {
+    if (level >= sizes.length) {
+      int height = sizes.length;
+      levels = Arrays.copyOf(levels, level + 1);
+      for (int h = height; h <= level; h++) {
+        levels[h] = new double[16];
+      }
+      sizes = Arrays.copyOf(sizes, level + 1);
+      compactions = Arrays.copyOf(compactions, level + 1);
+    }
+    if (sizes[level] == levels[level].length) {
+      levels[level] = Arrays.copyOf(levels[level], levels[level].length * 2);
+    }
+    levels[level][sizes[level]++] = value;
+  }
+
+  /** Capacity of {@code level} while there are {@code height} levels: k at the top, 2/3 of that per level below. */
+  private int capacity(int level, int height) {
+    return Math.max(MIN_CAPACITY, (int) Math.ceil(k * Math.pow(SHRINK, height - 1 - level)));
+  }
+
+  /** Compacts the lowest over-full level until none is over capacity. */
+  private void compress() {
+    boolean compacted = true;
+    while (compacted) {
+      compacted = false;
+      for (int h = 0; h < sizes.length; h++) {
+        if (sizes[h] >= capacity(h, sizes.length)) {
+          compact(h);
+          compacted = true;
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Sorts level {@code h} and moves every other item, with doubled weight, to the level above; with an odd
+   * number of items the largest stays behind, so the weight of the level is preserved exactly.
+   */
+  private void compact(int h) {
+    double[] items = levels[h];
+    int size = sizes[h];
+    Arrays.sort(items, 0, size);
+    int paired = size - (size % 2);
+    int offset = (int) (compactions[h]++ & 1L);
+    for (int i = offset; i < paired; i += 2) {
+      append(h + 1, items[i]);
+    }
+    items = levels[h];
+    double leftover = items[size - 1];
+    sizes[h] = 0;
+    if (paired < size) {
+      items[sizes[h]++] = leftover;
+    }
+  }
+}

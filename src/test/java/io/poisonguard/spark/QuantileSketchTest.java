@@ -1,0 +1,96 @@
+package io.poisonguard.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class QuantileSketchTest {
+  private static final double[] LEVELS = {0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999};
+  private static final int N = 1_000_000;
+
+  /** 0..N-1 in an order: ranks are the values themselves, so a quantile's rank error is |q − p·N| / N. */
+  private static double[] permutation(String order, long seed) {
+    double[] values = new double[N];
+    for (int i = 0; i < N; i++) {
+      values[i] = order.equals("descending") ? N - 1 - i : i;
+    }
+    if (order.equals("shuffled")) {
+      Random random = new Random(seed);
+      for (int i = N - 1; i > 0; i--) {
+        int j = random.nextInt(i + 1);
+        double t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+      }
+    }
+    return values;
+  }
+
+  private static double worstRankError(QuantileSketch sketch) {
+    double[] q = sketch.quantiles(LEVELS);
+    double worst = 0;
+    for (int j = 0; j < LEVELS.length; j++) {
+      worst = Math.max(worst, Math.abs(q[j] + 1 - LEVELS[j] * N) / N);
+    }
+    return worst;
+  }
+
+  @Test
+  void rankErrorStaysWithinTwoOverKWhateverTheOrder() {
+    for (String order : new String[] {"ascending", "descending", "shuffled"}) {
+      QuantileSketch sketch = new QuantileSketch();
+      for (double v : permutation(order, 3)) {
+        sketch.update(v);
+      }
+      double error = worstRankError(sketch);
+      assertTrue(error < 2.0 / QuantileSketch.K, order + ": rank error " + error);
+      assertEquals(N, sketch.count());
+      assertArrayEquals(new double[] {0, N - 1}, sketch.quantiles(new double[] {0, 1}));
+    }
+  }
+
+  @Test
+  void mergedPartsAreAsAccurateAndReproducible() {
+    double[] values = permutation("shuffled", 5);
+    QuantileSketch[] runs = new QuantileSketch[2];
+    for (int run = 0; run < 2; run++) {
+      QuantileSketch total = new QuantileSketch();
+      for (int part = 0; part < 13; part++) {
+        QuantileSketch piece = new QuantileSketch();
+        for (int i = part; i < N; i += 13) {
+          piece.update(values[i]);
+        }
+        total.merge(piece);
+      }
+      runs[run] = total;
+    }
+    assertTrue(worstRankError(runs[0]) < 2.0 / QuantileSketch.K, "rank error " + worstRankError(runs[0]));
+    assertArrayEquals(runs[0].quantiles(LEVELS), runs[1].quantiles(LEVELS));
+  }
+
+  @Test
+  void exactUntilTheFirstLevelFillsAndIgnoresNaN() {
+    QuantileSketch sketch = new QuantileSketch(100);
+    assertNull(sketch.quantiles(LEVELS));
+    for (int i = 10; i >= 1; i--) {
+      sketch.update(i);
+      sketch.update(Double.NaN);
+    }
+    assertEquals(10, sketch.count());
+    // the smallest value whose rank reaches p·10
+    assertArrayEquals(new double[] {1, 1, 3, 5, 10}, sketch.quantiles(new double[] {0, 0.1, 0.25, 0.5, 1}));
+  }
+
+  @Test
+  void finerSketchesAreMoreAccurate() {
+    QuantileSketch fine = new QuantileSketch(20_000);
+    for (double v : permutation("shuffled", 11)) {
+      fine.update(v);
+    }
+    assertTrue(worstRankError(fine) < 2.0 / 20_000, "rank error " + worstRankError(fine));
+  }
+}
