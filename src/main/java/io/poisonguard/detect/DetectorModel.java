@@ -84,6 +84,15 @@ public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
     return self();
   }
 
+  /**
+   * Whether a row's score depends only on that row and the fitted state. A detector whose score counts within
+   * the rows being transformed (group sizes, say) answers false: scores of a sample of the batch are then not
+   * scores of the batch, and a batch fit calibrates it on the batch's own.
+   */
+  public boolean scoresRowByRow() {
+    return true;
+  }
+
   @SuppressWarnings("unchecked")
   private M self() {
     return (M) this;

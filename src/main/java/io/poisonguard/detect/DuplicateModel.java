@@ -40,6 +40,12 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
     return true;
   }
 
+  /** False: group sizes are counted within the rows transformed (see {@link DuplicateDetector}). */
+  @Override
+  public boolean scoresRowByRow() {
+    return false;
+  }
+
   @Override
   public boolean usesLabel() {
     return true;

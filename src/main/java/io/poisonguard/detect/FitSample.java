@@ -38,18 +38,35 @@ public final class FitSample {
    * @param seed the sample's seed
    */
   public static Dataset<Row> of(Dataset<Row> rows, String labelColumn, long maxRows, long seed) {
+    return split(rows, labelColumn, maxRows, seed).fit();
+  }
+
+  /**
+   * The fit sample and the rows it left out, or a sample of about {@code maxRows} of those.
+   *
+   * @param fit the sample ({@code rows} itself when nothing was left out)
+   * @param heldOut rows not in {@code fit}, a seeded sample of about {@code maxRows} of them when there are more;
+   *     null when {@code fit} is every row
+   */
+  public record Split(Dataset<Row> fit, Dataset<Row> heldOut) {}
+
+  /**
+   * As {@link #of}, with the held-out rows: a second seeded hash of {@code _pg_id} picks them among the rows the
+   * sample left out, so they too are the same whatever the partitioning.
+   */
+  public static Split split(Dataset<Row> rows, String labelColumn, long maxRows, long seed) {
     if (maxRows <= 0) {
-      return rows;
+      return new Split(rows, null);
     }
     // one row per class (one row in all without a class column)
     List<Row> counts = (labelColumn == null ? rows.groupBy() : rows.groupBy(col(labelColumn))).count()
         .collectAsList();
     long n = counts.stream().mapToLong(c -> c.getLong(c.size() - 1)).sum();
     if (n <= maxRows) {
-      return rows;
+      return new Split(rows, null);
     }
     double share = (double) maxRows / n;
-    Column u = uniform(seed);
+    Column u = uniform(seed, "fit-sample");
     Column keep = u.lt(share);
     if (labelColumn != null) {
       for (Row c : counts) {
@@ -60,12 +77,14 @@ public final class FitSample {
         }
       }
     }
-    return rows.where(keep);
+    double heldOutShare = Math.min(1.0, (double) maxRows / (n - maxRows));
+    Column heldOut = functions.not(keep).and(uniform(seed, "held-out").lt(heldOutShare));
+    return new Split(rows.where(keep), rows.where(heldOut));
   }
 
-  /** A uniform number in [0, 1) per row, from a seeded hash of its id. */
-  private static Column uniform(long seed) {
-    return functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed), lit("fit-sample")), lit((long) TWO_TO_53))
+  /** A uniform number in [0, 1) per row, from a seeded hash of its id and {@code salt}. */
+  private static Column uniform(long seed, String salt) {
+    return functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed), lit(salt)), lit((long) TWO_TO_53))
         .divide(lit(TWO_TO_53));
   }
 }

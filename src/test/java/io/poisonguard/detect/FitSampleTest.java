@@ -3,6 +3,7 @@ package io.poisonguard.detect;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +63,22 @@ class FitSampleTest {
     assertEquals(once, repartitioned);
     assertTrue(once.size() > 1_500, "sample of " + once.size());
     assertNotEquals(once, ids(FitSample.of(data.clean, "type", 2_000, 2)));
+  }
+
+  /**
+   * With 1,000 of 4,601 rows the sample keeps about 606 nonspam and the 1,000-row spam floor; the held-out rows
+   * are a 1,000 / 3,601 share of the other ~2,995: about 832 (4 binomial standard deviations: 98), none of them
+   * in the sample, and the same ones whatever the partitioning.
+   */
+  @Test
+  void heldOutRowsAreOutsideTheSampleAboutMaxRowsOfThemAndStable() {
+    FitSample.Split split = FitSample.split(data.clean, "type", 1_000, 1);
+    List<Long> fit = ids(split.fit());
+    List<Long> heldOut = ids(split.heldOut());
+    assertEquals(832, heldOut.size(), 98, "held out: " + heldOut.size() + ", fit: " + fit.size());
+    assertTrue(heldOut.stream().noneMatch(new java.util.HashSet<>(fit)::contains), "held-out rows are not fit rows");
+    assertEquals(heldOut, ids(FitSample.split(data.clean.repartition(7), "type", 1_000, 1).heldOut()));
+    assertNull(FitSample.split(data.clean, "type", Spambase.ROWS, 1).heldOut(), "nothing is held out of every row");
   }
 
   private static Map<String, Long> classCounts(Dataset<Row> rows) {
