@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -128,8 +129,8 @@ public final class PoisonScorer {
       Fitted fitted = batchCalibrated(fitRows, batch, models, config, seed);
       return new Scored(fitted, fitted.transform(batch).persist(BatchStorage.LEVEL));
     }
-    // Fitted on the whole batch, which is also what it is calibrated on: the detectors' output over the whole batch, kept while the calibration reads its scores and the verdicts
-    // are drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it
+    // Fitted on the whole batch, which is also what it is calibrated on: the detectors' output over the whole
+    // batch is kept while the calibration reads its scores and the verdicts are drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it
     // is the widest column. The verdicts are kept in turn, since every later stage reads them (source screen,
     // flagged count, table writes, audit statistics); then the detectors' output goes. Both are on disk
     // (BatchStorage): two batch-wide copies in the memory store are what ran a 1 GiB JVM out of heap at 10M rows.
@@ -221,33 +222,34 @@ public final class PoisonScorer {
       DetectConfig config, long seed) {
     TailCalibrator[] calibrators = new TailCalibrator[models.size()];
     if (fitRows.sampled()) {
-      calibrateInto(calibrators, models, true, fitRows.calibrationRows());
-      calibrateInto(calibrators, models, false, preparedColumns(fitRows.preparer().transform(fitOn)));
+      calibrateInto(calibrators, models, DetectorModel::scoresRowByRow, fitRows.calibrationRows());
+      calibrateInto(calibrators, models, m -> !m.scoresRowByRow(),
+          preparedColumns(fitRows.preparer().transform(fitOn)));
     } else {
-      calibrateInto(calibrators, models, null, fitRows.prepared());
+      calibrateInto(calibrators, models, m -> true, fitRows.prepared());
     }
     return batchStage(fitRows.preparer(), models, List.of(calibrators), config, seed);
   }
 
   /**
-   * Fits the calibrators of the detectors whose {@link DetectorModel#scoresRowByRow} is {@code rowByRow} (all when
-   * null) on their scores of {@code rows}, into their positions in {@code calibrators}.
+   * Fits the calibrators of the {@code chosen} detectors on their scores of {@code rows}, into their positions in
+   * {@code calibrators}.
    */
-  private static void calibrateInto(TailCalibrator[] calibrators, List<DetectorModel<?>> models, Boolean rowByRow,
-      Dataset<Row> rows) {
+  private static void calibrateInto(TailCalibrator[] calibrators, List<DetectorModel<?>> models,
+      Predicate<DetectorModel<?>> chosen, Dataset<Row> rows) {
     List<Integer> at = new ArrayList<>();
     for (int i = 0; i < models.size(); i++) {
-      if (rowByRow == null || models.get(i).scoresRowByRow() == rowByRow) {
+      if (chosen.test(models.get(i))) {
         at.add(i);
       }
     }
     if (at.isEmpty()) {
       return;
     }
-    List<DetectorModel<?>> chosen = at.stream().<DetectorModel<?>>map(models::get).toList();
-    Dataset<Row> scores = scoreAll(chosen, rows).persist(StorageLevel.MEMORY_AND_DISK());
+    List<DetectorModel<?>> subset = at.stream().<DetectorModel<?>>map(models::get).toList();
+    Dataset<Row> scores = scoreAll(subset, rows).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      List<TailCalibrator> fitted = calibrate(chosen, scores, TailCalibrator.Reference.BATCH);
+      List<TailCalibrator> fitted = calibrate(subset, scores, TailCalibrator.Reference.BATCH);
       for (int k = 0; k < at.size(); k++) {
         calibrators[at.get(k)] = fitted.get(k);
       }
