@@ -29,8 +29,9 @@ import org.apache.spark.sql.Dataset;
  * near-duplicate group's size and assigns folds by group, and {@link KnnLabelDetector} skips neighbours of
  * the same group, so both judge the copies by the rest of the data.
  *
- * <p>Fit: the hash (one quantile pass). Transform: one shuffle per table (counts per group and per group
- * and label). Counts are within the data being transformed, so a trusted fit sets the grid, not the groups.
+ * <p>Fit: the hash (one quantile pass). Transform: one narrow shuffle of a key and a label per row and table
+ * (counts per group and label), then a broadcast lookup of the outvoted keys (see {@link DuplicateModel}).
+ * Counts are within the data being transformed, so a trusted fit sets the grid, not the groups.
  */
 public final class DuplicateDetector extends DetectorEstimator<DuplicateModel> {
   /** Reason code and registry name. */

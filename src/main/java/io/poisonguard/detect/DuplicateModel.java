@@ -1,15 +1,21 @@
 package io.poisonguard.detect;
 
 import static io.poisonguard.spark.Columns.col;
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.format_string;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import io.poisonguard.spark.Columns;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -17,12 +23,28 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.internal.SQLConf;
 
 /**
  * A fitted {@link DuplicateDetector}: the near-duplicate hash. Scores a row against the other rows of the
- * data being transformed (its groups), so unlike the per-row detectors it needs one shuffle per table.
+ * data being transformed (its groups), so unlike the per-row detectors it looks at the data as a whole.
+ *
+ * <p>Transform runs one job: it counts the rows of each group and label from a narrow shuffle (a key and a
+ * label per row and table) and brings back the triples whose label is outvoted. They are few in any batch worth
+ * training on, so they are broadcast and each row looks its keys up where it lives: the rows themselves are
+ * never shuffled. When they are more than the session's broadcast-join threshold allows (a batch made mostly
+ * of conflicting copies), they are joined back with a shuffle instead, and the driver holds none of them.
  */
 public final class DuplicateModel extends DetectorModel<DuplicateModel> {
+  private static final String TABLE = "table";
+  private static final String KEY = "key";
+  private static final String LABEL = "label";
+  private static final String SAME = "same";
+  private static final String GROUP = "group";
+  private static final String CONFLICTING = "conflicting";
+  /** Size of an outvoted triple as a row (about 48 bytes), and as much again in the broadcast hash relation. */
+  static final long BYTES_PER_TRIPLE = 96;
+
   private final NearDuplicateHash hash;
 
   DuplicateModel(String uid, NearDuplicateHash hash) {
@@ -54,25 +76,69 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   @Override
   protected Dataset<Row> addScores(Dataset<Row> input) {
     String keys = Columns.PREFIX + "groups_" + uid();
+    String label = Columns.PREFIX + "dup_label_" + uid();
     // A null class index is "unknown", like NaN: one value, so unknown rows neither conflict nor agree.
-    Column label = coalesce(col(getLabelCol()).cast("double"), lit(Double.NaN));
-    Dataset<Row> df = input.withColumn(keys, hash.keyColumn(input.sparkSession(), col(getFeaturesCol())));
+    Dataset<Row> df = input.withColumn(keys, hash.keyColumn(input.sparkSession(), col(getFeaturesCol())))
+        .withColumn(label, coalesce(col(getLabelCol()).cast("double"), lit(Double.NaN)));
+    Dataset<Row> outvoted = outvoted(df, keys, label);
+    long limit = broadcastLimit();
+    List<Row> few = limit > 0 ? outvoted.limit((int) Math.min(limit + 1, Integer.MAX_VALUE)).collectAsList() : null;
+    boolean small = few != null && few.size() <= limit;
+    Dataset<Row> table = small ? input.sparkSession().createDataFrame(few, outvoted.schema()) : outvoted;
     Column[] perTable = new Column[hash.tables()];
     for (int t = 0; t < hash.tables(); t++) {
-      Column group = col(keys).getField(NearDuplicateHash.tableKey(t));
-      // Both windows are clustered by the group key: Spark shuffles once for them.
-      Column size = count(lit(1)).over(Window.partitionBy(group));
-      Column conflicting = size.minus(count(lit(1)).over(Window.partitionBy(group, label)));
-      // Only a label outvoted within its group is suspect: the majority is the group's own evidence.
-      Column minority = when(conflicting.multiply(2).gt(size), conflicting).otherwise(lit(0L));
-      perTable[t] = struct(minority.as("score"), conflicting.as("conflicting"), size.as("group"));
+      String key = Columns.PREFIX + "dup_key_" + t + "_" + uid();
+      String given = Columns.PREFIX + "dup_given_" + t + "_" + uid();
+      String found = Columns.PREFIX + "dup_found_" + t + "_" + uid();
+      Dataset<Row> entries = table.where(col(TABLE).equalTo(t)).select(col(KEY).as(key), col(LABEL).as(given),
+          struct(col(CONFLICTING).as("score"), col(CONFLICTING).as("conflicting"), col(GROUP).as("group")).as(found));
+      df = df.join(small ? broadcast(entries) : entries,
+          col(keys).getField(NearDuplicateHash.tableKey(t)).equalTo(col(key)).and(col(label).equalTo(col(given))),
+          "left_outer").drop(key, given);
+      perTable[t] = coalesce(col(found), struct(lit(0L).as("score"), lit(0L).as("conflicting"), lit(0L).as("group")));
     }
     String best = Columns.PREFIX + "dup_" + uid();
     df = df.withColumn(best, perTable.length == 1 ? perTable[0] : greatest(perTable));
+    List<String> helpers = new ArrayList<>(List.of(keys, label, best));
+    for (int t = 0; t < hash.tables(); t++) {
+      helpers.add(Columns.PREFIX + "dup_found_" + t + "_" + uid());
+    }
     return df.withColumn(getScoreCol(), col(best).getField("score").cast("double"))
         .withColumn(getEvidenceCol(), when(col(best).getField("score").gt(0), format_string(
             "group=%d,conflicting=%d", col(best).getField("group"), col(best).getField("conflicting"))))
-        .drop(keys, best);
+        .drop(helpers.toArray(new String[0]));
+  }
+
+  /**
+   * The (table, group key, label) triples whose label is outvoted in its group, with the count of the group's
+   * other labels ({@value #CONFLICTING}) and the group's size ({@value #GROUP}): one shuffle of a key and a
+   * label per row and table, clustered by group so that the per-label counts and the group sizes need no other.
+   */
+  private Dataset<Row> outvoted(Dataset<Row> keyed, String keys, String label) {
+    Column[] cells = new Column[hash.tables()];
+    for (int t = 0; t < hash.tables(); t++) {
+      cells[t] = struct(lit(t).as(TABLE), col(keys).getField(NearDuplicateHash.tableKey(t)).as(KEY));
+    }
+    Column group = sum(col(SAME)).over(Window.partitionBy(col(TABLE), col(KEY)));
+    return keyed.select(explode(array(cells)).as("cell"), col(label).as(LABEL))
+        .select(col("cell").getField(TABLE).as(TABLE), col("cell").getField(KEY).as(KEY), col(LABEL))
+        .repartition(col(TABLE), col(KEY))
+        .groupBy(col(TABLE), col(KEY), col(LABEL)).agg(count(lit(1)).as(SAME))
+        .withColumn(GROUP, group)
+        .withColumn(CONFLICTING, col(GROUP).minus(col(SAME)))
+        // Only a label outvoted within its group is suspect: the majority is the group's own evidence.
+        .where(col(CONFLICTING).multiply(2).gt(col(GROUP)))
+        .select(col(TABLE), col(KEY), col(LABEL), col(CONFLICTING), col(GROUP));
+  }
+
+  /**
+   * How many outvoted triples are broadcast to the rows, within the session's broadcast-join threshold
+   * ({@code spark.sql.autoBroadcastJoinThreshold}; a triple takes about {@value #BYTES_PER_TRIPLE} bytes as a row
+   * and in the hash relation). Zero when broadcasting is off.
+   */
+  private static long broadcastLimit() {
+    long threshold = SQLConf.get().autoBroadcastJoinThreshold();
+    return threshold <= 0 ? 0 : threshold / BYTES_PER_TRIPLE;
   }
 
   @Override

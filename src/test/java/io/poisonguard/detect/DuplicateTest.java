@@ -136,6 +136,35 @@ class DuplicateTest {
     prepared.unpersist();
   }
 
+  @Test
+  void broadcastAndShuffleLookupsGiveTheSameScoresAndEvidence(SparkSession spark) {
+    Dataset<Row> prepared = prepare(cleanRows().unionByName(copies(spark, 3, 2, 0, false, COPY_IDS))
+        .unionByName(copies(spark, 3, 1, 0, true, 2 * COPY_IDS)), data).cache();
+    DuplicateModel model = new DuplicateDetector().setSeed(3).fit(prepared);
+    Dataset<Row> broadcast = model.transform(prepared).cache();
+    String threshold = "spark.sql.autoBroadcastJoinThreshold";
+    String saved = spark.conf().get(threshold);
+    Dataset<Row> shuffled;
+    try {
+      // Broadcasting off: the outvoted keys are joined back with a shuffle and never reach the driver.
+      spark.conf().set(threshold, "-1");
+      shuffled = model.transform(prepared).cache();
+      assertTrue(shuffled.queryExecution().executedPlan().toString().contains("SortMergeJoin"),
+          "the lookup is a shuffle join when broadcasting is off");
+      shuffled.count();
+    } finally {
+      spark.conf().set(threshold, saved);
+    }
+    assertTrue(broadcast.where(col(SCORE).gt(0)).count() >= 3, "the flipped copies score");
+    assertEquals(0, differences(broadcast, shuffled));
+    Dataset<Row> evidence = broadcast.select(col(Columns.ID), col(EVIDENCE).as("a"))
+        .join(shuffled.select(col(Columns.ID), col(EVIDENCE).as("b")), Columns.ID);
+    assertEquals(0, evidence.where(not(col("a").eqNullSafe(col("b")))).count());
+    broadcast.unpersist();
+    shuffled.unpersist();
+    prepared.unpersist();
+  }
+
   private static long differences(Dataset<Row> a, Dataset<Row> b) {
     Dataset<Row> joined = a.select(col(Columns.ID), col(SCORE).as("a"))
         .join(b.select(col(Columns.ID), col(SCORE).as("b")), Columns.ID);
