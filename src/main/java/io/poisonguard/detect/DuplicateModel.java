@@ -13,9 +13,11 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import io.poisonguard.spark.BroadcastLookup;
 import io.poisonguard.spark.Columns;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -23,7 +25,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.internal.SQLConf;
 
 /**
  * A fitted {@link DuplicateDetector}: the near-duplicate hash. Scores a row against the other rows of the
@@ -43,7 +44,7 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   private static final String GROUP = "group";
   private static final String CONFLICTING = "conflicting";
   /** Size of an outvoted triple as a row (about 48 bytes), and as much again in the broadcast hash relation. */
-  static final long BYTES_PER_TRIPLE = 96;
+  private static final long BYTES_PER_TRIPLE = 96;
 
   private final NearDuplicateHash hash;
 
@@ -81,10 +82,9 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
     Dataset<Row> df = input.withColumn(keys, hash.keyColumn(input.sparkSession(), col(getFeaturesCol())))
         .withColumn(label, coalesce(col(getLabelCol()).cast("double"), lit(Double.NaN)));
     Dataset<Row> outvoted = outvoted(df, keys, label);
-    long limit = broadcastLimit();
-    List<Row> few = limit > 0 ? outvoted.limit((int) Math.min(limit + 1, Integer.MAX_VALUE)).collectAsList() : null;
-    boolean small = few != null && few.size() <= limit;
-    Dataset<Row> table = small ? input.sparkSession().createDataFrame(few, outvoted.schema()) : outvoted;
+    Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(outvoted, BYTES_PER_TRIPLE);
+    boolean small = few.isPresent();
+    Dataset<Row> table = few.orElse(outvoted);
     Column[] perTable = new Column[hash.tables()];
     for (int t = 0; t < hash.tables(); t++) {
       String key = Columns.PREFIX + "dup_key_" + t + "_" + uid();
@@ -129,16 +129,6 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
         // Only a label outvoted within its group is suspect: the majority is the group's own evidence.
         .where(col(CONFLICTING).multiply(2).gt(col(GROUP)))
         .select(col(TABLE), col(KEY), col(LABEL), col(CONFLICTING), col(GROUP));
-  }
-
-  /**
-   * How many outvoted triples are broadcast to the rows, within the session's broadcast-join threshold
-   * ({@code spark.sql.autoBroadcastJoinThreshold}; a triple takes about {@value #BYTES_PER_TRIPLE} bytes as a row
-   * and in the hash relation). Zero when broadcasting is off.
-   */
-  private static long broadcastLimit() {
-    long threshold = SQLConf.get().autoBroadcastJoinThreshold();
-    return threshold <= 0 ? 0 : threshold / BYTES_PER_TRIPLE;
   }
 
   @Override

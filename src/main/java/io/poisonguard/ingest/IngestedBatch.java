@@ -13,8 +13,11 @@ import org.apache.spark.sql.functions;
  * @param records all records with the {@code _pg_} bookkeeping columns and the input's columns
  * @param features which columns are label and features
  * @param inputs what was read, for the audit
+ * @param kept the Dataset kept on disk that {@code records} is read from: the records themselves, or the parsed
+ *     rows that {@code records} looks repeated ids up in
  */
-public record IngestedBatch(Dataset<Row> records, FeatureSchema features, List<InputVersion> inputs) {
+public record IngestedBatch(Dataset<Row> records, FeatureSchema features, List<InputVersion> inputs,
+    Dataset<Row> kept) {
 
   /** Records that were read cleanly, without the rejection bookkeeping columns. */
   public Dataset<Row> accepted() {
@@ -30,6 +33,6 @@ public record IngestedBatch(Dataset<Row> records, FeatureSchema features, List<I
 
   /** Drops the cached records. */
   public void release() {
-    records.unpersist();
+    kept.unpersist();
   }
 }

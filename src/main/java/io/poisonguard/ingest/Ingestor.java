@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.InputConfig;
 import io.poisonguard.spark.BatchStorage;
+import io.poisonguard.spark.BroadcastLookup;
 import io.poisonguard.spark.Columns;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -41,6 +43,8 @@ public final class Ingestor {
   private static final int INFERENCE_SAMPLE = 1000;
   /** Share of sampled values that must parse as numbers for a column to be read as numeric. */
   private static final double NUMERIC_SHARE = 0.95;
+  /** Size of a repeated id with its first position (an id and a file path of some tens of bytes each). */
+  private static final long BYTES_PER_REPEAT = 256;
 
   private final SparkSession spark;
 
@@ -51,21 +55,39 @@ public final class Ingestor {
 
   /** Reads the input described by {@code input}, stamping every record with {@code runId}. */
   public IngestedBatch read(InputConfig input, String runId) {
-    IngestedBatch batch = switch (input.format()) {
+    Parsed parsed = switch (input.format()) {
       case "csv" -> readCsv(input, runId);
       case "json" -> readJsonLines(input, runId);
       default -> readTyped(input, runId);
     };
-    Dataset<Row> records = input.id() == null ? batch.records() : rejectDuplicateIds(batch.records(), input.id());
-    records = records.persist(BatchStorage.LEVEL);
-    if (records.isEmpty()) {
-      records.unpersist();
+    Dataset<Row> typed = parsed.records().persist(BatchStorage.LEVEL);
+    if (typed.isEmpty()) {
+      typed.unpersist();
       throw new ConfigException("input.path: " + input.path() + " holds no records; check the path");
     }
-    return new IngestedBatch(records, batch.features(), batch.inputs());
+    if (input.id() == null) {
+      return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
+    }
+    Dataset<Row> repeats = repeatedIds(typed);
+    Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(repeats, BYTES_PER_REPEAT);
+    if (few.isPresent() && few.get().isEmpty()) {
+      return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
+    }
+    if (few.isPresent()) {
+      Dataset<Row> records = rejectRepeats(typed, functions.broadcast(few.get()), input.id());
+      return new IngestedBatch(records, parsed.features(), parsed.inputs(), typed);
+    }
+    // Too many repeated ids to broadcast: join them back with a shuffle, once, and keep the result instead.
+    Dataset<Row> records = rejectRepeats(typed, repeats, input.id()).persist(BatchStorage.LEVEL);
+    records.count();
+    typed.unpersist();
+    return new IngestedBatch(records, parsed.features(), parsed.inputs(), records);
   }
 
-  private IngestedBatch readCsv(InputConfig input, String runId) {
+  /** A batch as parsed, before it is kept and its ids checked. */
+  private record Parsed(Dataset<Row> records, FeatureSchema features, List<InputVersion> inputs) {}
+
+  private Parsed readCsv(InputConfig input, String runId) {
     List<FileStatus> files = listFiles(input.path());
     char delimiter = input.options().getOrDefault("delimiter", ",").charAt(0);
     CsvLineParser parser = new CsvLineParser(delimiter);
@@ -107,7 +129,7 @@ public final class Ingestor {
           .map(t -> parseCsvLine(parser, layout, file, t._2() + 1, t._1()));
       rows = rows == null ? fileRows : rows.union(fileRows);
     }
-    return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions(files, "csv"));
+    return new Parsed(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions(files, "csv"));
   }
 
   private static Row parseCsvLine(CsvLineParser parser, RecordLayout layout, String file, long line, String text) {
@@ -157,7 +179,7 @@ public final class Ingestor {
     return present > 0 && numeric >= NUMERIC_SHARE * present;
   }
 
-  private IngestedBatch readJsonLines(InputConfig input, String runId) {
+  private Parsed readJsonLines(InputConfig input, String runId) {
     List<FileStatus> files = listFiles(input.path());
     String first = files.get(0).getPath().toString();
     ObjectMapper mapper = new ObjectMapper();
@@ -191,7 +213,7 @@ public final class Ingestor {
           .mapPartitions(it -> parseJsonLines(layout, file, it));
       rows = rows == null ? fileRows : rows.union(fileRows);
     }
-    return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(),
+    return new Parsed(spark.createDataFrame(rows, layout.schema()), resolved.features(),
         versions(files, "json"));
   }
 
@@ -243,7 +265,7 @@ public final class Ingestor {
     };
   }
 
-  private IngestedBatch readTyped(InputConfig input, String runId) {
+  private Parsed readTyped(InputConfig input, String runId) {
     List<InputVersion> versions;
     Dataset<Row> frame;
     try {
@@ -288,32 +310,36 @@ public final class Ingestor {
       long position = r.getLong(width + 1) + 1;
       return layout.convert(r.getString(width), position, values::toString, values, null);
     });
-    return new IngestedBatch(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
+    return new Parsed(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
   }
 
   /**
-   * Keeps the first record of each id (by file and line) and rejects the others, so ids stay unique. Repeated ids
-   * are found by a hash aggregation that moves only ids and positions; they are normally few, so joining them
-   * back is a broadcast (adaptive execution picks it at run time) rather than a shuffle of whole records.
+   * The ids that more than one readable record carries, with the position (file, line) of the first: an
+   * aggregation that moves only ids and positions.
    */
-  private static Dataset<Row> rejectDuplicateIds(Dataset<Row> records, String idColumn) {
-    Dataset<Row> firsts = records.filter(Columns.col(Columns.ERROR).isNull())
+  private static Dataset<Row> repeatedIds(Dataset<Row> records) {
+    return records.filter(Columns.col(Columns.ERROR).isNull())
         .groupBy(Columns.ID)
         .agg(functions.count(functions.lit(1)).as("__n"),
             functions.min(functions.struct(Columns.col(Columns.FILE), Columns.col(Columns.LINE))).as("__first"))
         .filter(functions.col("__n").gt(1))
-        .select(Columns.col(Columns.ID), functions.col("__first." + Columns.FILE).as("__first_file"),
-            functions.col("__first." + Columns.LINE).as("__first_line"));
+        .select(Columns.col(Columns.ID), functions.col("__first").getField(Columns.FILE).as("__first_file"),
+            functions.col("__first").getField(Columns.LINE).as("__first_line"));
+  }
+
+  /** Keeps the first record of each repeated id and rejects the others, so ids stay unique. */
+  private static Dataset<Row> rejectRepeats(Dataset<Row> records, Dataset<Row> repeats, String idColumn) {
     Column repeated = Columns.col(Columns.ERROR).isNull().and(functions.col("__first_file").isNotNull())
         .and(functions.not(Columns.col(Columns.FILE).equalTo(functions.col("__first_file"))
             .and(Columns.col(Columns.LINE).equalTo(functions.col("__first_line")))));
-    Dataset<Row> joined = records.join(firsts, scala.jdk.javaapi.CollectionConverters.asScala(
+    Dataset<Row> joined = records.join(repeats, scala.jdk.javaapi.CollectionConverters.asScala(
         List.of(Columns.ID)).toSeq(), "left");
     return joined.withColumn(Columns.ERROR, functions.when(repeated,
             functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(Columns.col(Columns.ERROR)))
         .drop("__first_file", "__first_line")
         .select(java.util.Arrays.stream(records.columns()).map(Columns::col).toArray(Column[]::new));
   }
+
 
   private List<FileStatus> listFiles(String path) {
     try {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.InputConfig;
+import io.poisonguard.spark.BatchStorage;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
@@ -17,9 +18,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @ExtendWith(SharedSpark.class)
 class IngestorTest {
@@ -84,8 +88,9 @@ class IngestorTest {
     second.release();
   }
 
-  @Test
-  void repeatedIdsAfterTheFirstAreRejected(SparkSession spark) throws IOException {
+  @ParameterizedTest(name = "broadcast threshold {0}")
+  @ValueSource(strings = {"10485760", "-1"})
+  void repeatedIdsAfterTheFirstAreRejected(String threshold, SparkSession spark) throws IOException {
     List<String> lines = spambaseLines(30);
     List<String> withIds = new ArrayList<>();
     withIds.add("id," + lines.get(0));
@@ -94,13 +99,40 @@ class IngestorTest {
     }
     Path file = dir.resolve("ids.csv");
     Files.write(file, withIds);
-    IngestedBatch batch = new Ingestor(spark).read(csv(file, "type", "id"), "run");
+    String key = "spark.sql.autoBroadcastJoinThreshold";
+    String saved = spark.conf().get(key);
+    IngestedBatch batch;
+    try {
+      // -1: broadcasting off, so the repeated ids are joined back with a shuffle and that result is kept instead
+      spark.conf().set(key, threshold);
+      batch = new Ingestor(spark).read(csv(file, "type", "id"), "run");
+    } finally {
+      spark.conf().set(key, saved);
+    }
     List<Row> rejected = batch.rejected().collectAsList();
     assertEquals(1, rejected.size());
     assertEquals(31L, rejected.get(0).getLong(4));
     assertTrue(rejected.get(0).getString(6).contains("duplicate"));
     assertEquals(29, batch.accepted().count());
     assertEquals(1, batch.accepted().filter(org.apache.spark.sql.functions.col(Columns.ID).equalTo("1")).count());
+    assertEquals(BatchStorage.LEVEL, batch.kept().storageLevel(), "the batch is kept");
+    batch.release();
+    assertEquals(StorageLevel.NONE(), batch.kept().storageLevel(), "release drops it");
+  }
+
+  @Test
+  void withoutRepeatedIdsTheKeptRecordsAreReadAsTheyAre(SparkSession spark) throws IOException {
+    List<String> lines = spambaseLines(30);
+    List<String> withIds = new ArrayList<>();
+    withIds.add("id," + lines.get(0));
+    for (int i = 1; i < lines.size(); i++) {
+      withIds.add(i + "," + lines.get(i));
+    }
+    Path file = dir.resolve("unique.csv");
+    Files.write(file, withIds);
+    IngestedBatch batch = new Ingestor(spark).read(csv(file, "type", "id"), "run");
+    assertTrue(batch.records() == batch.kept(), "no lookup when every id is unique");
+    assertEquals(30, batch.accepted().count());
     batch.release();
   }
 

@@ -1,0 +1,34 @@
+package io.poisonguard.spark;
+
+import java.util.List;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.internal.SQLConf;
+
+/**
+ * A lookup table that batch-sized rows are joined with, brought to the driver when it fits within the session's
+ * broadcast-join threshold ({@code spark.sql.autoBroadcastJoinThreshold}), so that the join is a broadcast and the
+ * rows never move. Adaptive execution alone does not give that: it picks a broadcast only after both sides of the
+ * join have been shuffled.
+ */
+public final class BroadcastLookup {
+  private BroadcastLookup() {}
+
+  /**
+   * The rows of {@code table} as a local Dataset, or empty when there are more than the threshold allows at
+   * {@code bytesPerRow} bytes a row (as a row and again in the broadcast hash relation) or broadcasting is off.
+   * Runs {@code table} once and brings back at most one row more than the limit: when empty, join with
+   * {@code table} itself and the driver holds none of it.
+   */
+  public static Optional<Dataset<Row>> collectIfSmall(Dataset<Row> table, long bytesPerRow) {
+    long threshold = SQLConf.get().autoBroadcastJoinThreshold();
+    long limit = threshold <= 0 ? 0 : threshold / bytesPerRow;
+    if (limit == 0) {
+      return Optional.empty();
+    }
+    List<Row> rows = table.limit((int) Math.min(limit + 1, Integer.MAX_VALUE)).collectAsList();
+    return rows.size() > limit ? Optional.empty()
+        : Optional.of(table.sparkSession().createDataFrame(rows, table.schema()));
+  }
+}
