@@ -82,9 +82,12 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
     Dataset<Row> df = input.withColumn(keys, hash.keyColumn(input.sparkSession(), col(getFeaturesCol())))
         .withColumn(label, coalesce(col(getLabelCol()).cast("double"), lit(Double.NaN)));
     Dataset<Row> outvoted = outvoted(df, keys, label);
+    // Outvoted triples are few in any batch worth training on: usually a broadcast, else a shuffle join.
     Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(outvoted, BYTES_PER_TRIPLE);
     boolean small = few.isPresent();
     Dataset<Row> table = few.orElse(outvoted);
+    String best = Columns.PREFIX + "dup_" + uid();
+    List<String> helpers = new ArrayList<>(List.of(keys, label, best));
     Column[] perTable = new Column[hash.tables()];
     for (int t = 0; t < hash.tables(); t++) {
       String key = Columns.PREFIX + "dup_key_" + t + "_" + uid();
@@ -96,13 +99,9 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
           col(keys).getField(NearDuplicateHash.tableKey(t)).equalTo(col(key)).and(col(label).equalTo(col(given))),
           "left_outer").drop(key, given);
       perTable[t] = coalesce(col(found), struct(lit(0L).as("score"), lit(0L).as("conflicting"), lit(0L).as("group")));
+      helpers.add(found);
     }
-    String best = Columns.PREFIX + "dup_" + uid();
     df = df.withColumn(best, perTable.length == 1 ? perTable[0] : greatest(perTable));
-    List<String> helpers = new ArrayList<>(List.of(keys, label, best));
-    for (int t = 0; t < hash.tables(); t++) {
-      helpers.add(Columns.PREFIX + "dup_found_" + t + "_" + uid());
-    }
     return df.withColumn(getScoreCol(), col(best).getField("score").cast("double"))
         .withColumn(getEvidenceCol(), when(col(best).getField("score").gt(0), format_string(
             "group=%d,conflicting=%d", col(best).getField("group"), col(best).getField("conflicting"))))

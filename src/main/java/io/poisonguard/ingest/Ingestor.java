@@ -69,6 +69,7 @@ public final class Ingestor {
       return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
     }
     Dataset<Row> repeats = repeatedIds(typed);
+    // Repeated ids are brought to the driver only up to the broadcast threshold's worth (BroadcastLookup).
     Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(repeats, BYTES_PER_REPEAT);
     if (few.isPresent() && few.get().isEmpty()) {
       return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
@@ -339,7 +340,6 @@ public final class Ingestor {
         .drop("__first_file", "__first_line")
         .select(java.util.Arrays.stream(records.columns()).map(Columns::col).toArray(Column[]::new));
   }
-
 
   private List<FileStatus> listFiles(String path) {
     try {
