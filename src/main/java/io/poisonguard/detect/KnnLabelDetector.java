@@ -32,8 +32,9 @@ import org.apache.spark.sql.Row;
  *
  * <p>Cost: fit reads the data three times (count, sample, feature spreads for the hash) and spends
  * {@code maxRows² × d} on the driver for the thresholds; transform costs {@code maxRows × d} multiply-adds per row,
- * one BLAS matrix-vector product against the pool (vectorised when the JDK's vector module is present), then a
- * scan of the {@code maxRows} distances for the top k. Lower {@code maxRows} (or disable) where that is too much.
+ * one single-precision BLAS matrix-vector product against the pool (vectorised when the JDK's vector module is
+ * present), then a scan of the {@code maxRows} distances for the top k. Lower {@code maxRows} (or disable) where
+ * that is too much.
  */
 public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   /** Reason code and registry name. */
