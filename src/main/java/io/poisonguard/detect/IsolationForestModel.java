@@ -70,18 +70,29 @@ public final class IsolationForestModel extends RowScoringModel<IsolationForestM
   protected RowScorer scorer() {
     State s = state;
     double norm = Math.max(averagePathLength(s.sampleSize()), 1e-9);
-    return (x, label) -> {
+    // each leaf's expected remaining depth, once per model instead of a logarithm per tree for every row
+    double[][] remaining = new double[s.trees().length][];
+    for (int t = 0; t < remaining.length; t++) {
+      int[] size = s.trees()[t].size();
+      remaining[t] = new double[size.length];
+      for (int node = 0; node < size.length; node++) {
+        remaining[t][node] = averagePathLength(size[node]);
+      }
+    }
+    return (features, label) -> {
+      double[] x = features.toArray();
       double total = 0;
-      for (Tree t : s.trees()) {
+      for (int t = 0; t < remaining.length; t++) {
+        Tree tree = s.trees()[t];
         int node = 0;
         int depth = 0;
-        while (t.feature()[node] >= 0) {
-          node = x.apply(t.feature()[node]) < t.split()[node] ? t.left()[node] : t.right()[node];
+        while (tree.feature()[node] >= 0) {
+          node = x[tree.feature()[node]] < tree.split()[node] ? tree.left()[node] : tree.right()[node];
           depth++;
         }
-        total += depth + averagePathLength(t.size()[node]);
+        total += depth + remaining[t][node];
       }
-      double mean = total / s.trees().length;
+      double mean = total / remaining.length;
       return new Score(Math.pow(2, -mean / norm), "path=" + Evidence.fixed(mean, 1));
     };
   }
