@@ -4,6 +4,7 @@ import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.OrderedAggregate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +17,9 @@ import org.apache.spark.sql.functions;
 
 /**
  * Computes a batch's {@link Profile}. Every column's statistics and sketches come from one pass
- * ({@link ColumnSummaries}); histograms of numeric columns (on the deciles that pass found) and the most frequent
- * categories need a second; the label distribution is a grouped count. Only aggregates reach the driver.
+ * ({@link ColumnSummaries}), and so do the histograms of numeric columns (on the deciles that pass found, their
+ * shares read off the same quantile sketches); the most frequent categories need a second pass, and only when
+ * there are categorical columns; the label distribution is a grouped count. Only aggregates reach the driver.
  */
 public final class Profiler {
   /** Quantiles kept in every profile; the deciles double as the histogram edges drift is measured on. */
@@ -39,15 +41,15 @@ public final class Profiler {
     Map<String, Map<String, Double>> topCategories = topCategories(batch, categorical, rows);
     List<double[]> quantiles = new ArrayList<>();
     List<List<Double>> edges = new ArrayList<>();
-    Histograms histograms = new Histograms();
+    List<List<Double>> binShares = new ArrayList<>();
     for (int i = 0; i < numeric.size(); i++) {
       double[] q = stats.quantiles(i, PROBABILITIES);
       quantiles.add(q);
       List<Double> e = deduplicatedDeciles(q);
       edges.add(e);
-      histograms.addNumeric(numeric.get(i), e);
+      binShares.add(Arrays.stream(stats.binShares(i, e.stream().mapToDouble(Double::doubleValue).toArray())).boxed()
+          .toList());
     }
-    List<List<Double>> binShares = histograms.shares(batch);
 
     List<ColumnProfile> columns = new ArrayList<>();
     for (int i = 0; i < numeric.size(); i++) {

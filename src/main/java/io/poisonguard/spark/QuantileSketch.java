@@ -131,6 +131,33 @@ public final class QuantileSketch implements Serializable {
     return out;
   }
 
+  /**
+   * Approximate share of the added values at or below each of {@code edges} (the weighted rank, inclusive, over the
+   * count): the inverse of {@link #quantiles}, with the same rank error. Exact while nothing has been compacted.
+   * Null when nothing was added.
+   */
+  public double[] ranks(double[] edges) {
+    if (count == 0) {
+      return null;
+    }
+    double[] out = new double[edges.length];
+    for (int h = 0; h < sizes.length; h++) {
+      long weight = 1L << h;
+      for (int i = 0; i < sizes[h]; i++) {
+        double v = levels[h][i];
+        for (int e = 0; e < edges.length; e++) {
+          if (v <= edges[e]) {
+            out[e] += weight;
+          }
+        }
+      }
+    }
+    for (int e = 0; e < edges.length; e++) {
+      out[e] /= count;
+    }
+    return out;
+  }
+
   private void append(int level, double value) {
     if (level >= sizes.length) {
       int height = sizes.length;

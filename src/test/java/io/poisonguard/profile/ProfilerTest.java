@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.ingest.FeatureSchema;
+import io.poisonguard.spark.QuantileSketch;
 import io.poisonguard.spark.SharedSpark;
 import java.util.Arrays;
 import java.util.List;
@@ -60,6 +61,32 @@ class ProfilerTest {
     assertEquals(nulls, c.nulls());
     assertEquals(inf, c.infinite());
     assertTrue(c.max() == null || Double.isFinite(c.max()));
+  }
+
+  @Test
+  void binSharesAgreeWithExactCountsAndPlaceInfinityAndMissingExactly(SparkSession spark) {
+    // every fourth value NaN, null or +∞, one row −∞: the sketch places only the finite ones
+    Dataset<Row> odd = spambase.withColumn("capitalTotal", functions.expr(
+        "CASE WHEN make = 0 AND capitalAve % 7 < 1 THEN CAST('NaN' AS DOUBLE) "
+            + "WHEN make = 0 AND capitalAve % 7 < 2 THEN NULL "
+            + "WHEN make = 0 AND capitalAve % 7 < 3 THEN CAST('Infinity' AS DOUBLE) "
+            + "WHEN capitalLong = 1 THEN CAST('-Infinity' AS DOUBLE) ELSE CAST(capitalTotal AS DOUBLE) END"));
+    ColumnProfile c = new Profiler().compute(odd, schema, "r").column("capitalTotal");
+    List<Double> edges = c.binEdges();
+    long rows = odd.count();
+    double[] exact = new double[edges.size() + 2];
+    for (int b = 0; b <= edges.size(); b++) {
+      String above = b == 0 ? "true" : "capitalTotal > " + edges.get(b - 1);
+      String below = b == edges.size() ? "true" : "capitalTotal <= " + edges.get(b);
+      exact[b] = odd.filter("NOT isnan(capitalTotal) AND " + above + " AND " + below).count() / (double) rows;
+    }
+    exact[edges.size() + 1] = odd.filter("capitalTotal IS NULL OR isnan(capitalTotal)").count() / (double) rows;
+    assertTrue(exact[0] > 0 && exact[edges.size()] > 0 && exact[edges.size() + 1] > 0);
+    // each edge's rank within the sketch's error (under 2/k of the finite values), so a bin within twice that
+    for (int b = 0; b < exact.length; b++) {
+      assertEquals(exact[b], c.binShares().get(b), 4.0 / QuantileSketch.K, "bin " + b);
+    }
+    assertEquals(exact[edges.size() + 1], c.binShares().get(edges.size() + 1), 1e-12);
   }
 
   @Test

@@ -93,4 +93,29 @@ class QuantileSketchTest {
     }
     assertTrue(worstRankError(fine) < 2.0 / 20_000, "rank error " + worstRankError(fine));
   }
+
+  @Test
+  void ranksInvertTheQuantilesWithinTheSameError() {
+    QuantileSketch sketch = new QuantileSketch();
+    for (double v : permutation("shuffled", 13)) {
+      sketch.update(v);
+    }
+    double[] edges = new double[LEVELS.length];
+    for (int j = 0; j < LEVELS.length; j++) {
+      // values 0..N-1: exactly LEVELS[j]·N of them are at or below LEVELS[j]·N − 1
+      edges[j] = LEVELS[j] * N - 1;
+    }
+    double[] ranks = sketch.ranks(edges);
+    for (int j = 0; j < LEVELS.length; j++) {
+      assertEquals(LEVELS[j], ranks[j], 2.0 / QuantileSketch.K, "rank at " + edges[j]);
+    }
+    assertArrayEquals(new double[] {0, 1}, sketch.ranks(new double[] {-1, N}));
+
+    QuantileSketch small = new QuantileSketch(100);
+    assertNull(small.ranks(new double[] {1}));
+    for (int i = 1; i <= 10; i++) {
+      small.update(i);
+    }
+    assertArrayEquals(new double[] {0, 0.3, 0.3, 1}, small.ranks(new double[] {0.5, 3, 3.5, 10}));
+  }
 }
