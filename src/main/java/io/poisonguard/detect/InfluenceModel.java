@@ -1,7 +1,6 @@
 package io.poisonguard.detect;
 
 import java.io.Serializable;
-import java.util.Locale;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -66,7 +65,7 @@ public final class InfluenceModel extends RowScoringModel<InfluenceModel> {
         self += p * (1 - p) * quadratic;
       }
       return new Score(Math.log(Math.max(influence, FLOOR)),
-          String.format(Locale.ROOT, "influence=%.6g,self=%.3f", influence, self));
+          "influence=" + Evidence.significant(influence, 6) + ",self=" + Evidence.fixed(self, 3));
     };
   }
 

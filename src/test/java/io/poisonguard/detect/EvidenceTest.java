@@ -28,4 +28,24 @@ class EvidenceTest {
     }
     assertEquals(0, mismatches);
   }
+
+  @Test
+  void writesSignificantDigitsAsTheFormatterDoes() {
+    double[] awkward = {0, -0.0, 1e-4, 9.99999e-5, 0.000099999996, 9.9999996, 999999.4, 999999.6, -123456.5, 1e6,
+        1e-7, 42, Double.NaN, Double.NEGATIVE_INFINITY, 3.0e15};
+    Random random = new Random(13);
+    double[] values = new double[awkward.length + 2000];
+    System.arraycopy(awkward, 0, values, 0, awkward.length);
+    for (int i = awkward.length; i < values.length; i++) {
+      values[i] = random.nextGaussian() * Math.pow(10, random.nextInt(15) - 7);
+    }
+    int mismatches = 0;
+    for (double v : values) {
+      for (int digits = 1; digits <= 7; digits++) {
+        String expected = String.format(Locale.ROOT, "%." + digits + "g", v);
+        mismatches += expected.equals(Evidence.significant(v, digits)) ? 0 : 1;
+      }
+    }
+    assertEquals(0, mismatches);
+  }
 }
