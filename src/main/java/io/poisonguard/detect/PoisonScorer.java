@@ -160,9 +160,12 @@ public final class PoisonScorer {
    * @param rows the scored batch (see {@link Fitted#transform}), persisted until {@link #release}
    */
   public record Scored(Fitted fitted, Dataset<Row> rows) {
-    /** Frees the scored rows; they are then computed again, detectors and all, if read once more. */
+    /**
+     * Frees the scored rows, waiting until they are gone (see {@code IngestedBatch.release}); they are then
+     * computed again, detectors and all, if read once more.
+     */
     public void release() {
-      rows.unpersist();
+      rows.unpersist(true);
     }
   }
 

@@ -31,8 +31,11 @@ public record IngestedBatch(Dataset<Row> records, FeatureSchema features, List<I
         .select(Columns.ID, Columns.SOURCE, Columns.RUN_ID, Columns.FILE, Columns.LINE, Columns.RAW, Columns.ERROR);
   }
 
-  /** Drops the cached records. */
+  /**
+   * Drops the cached records, waiting until they are gone: released asynchronously just before the session
+   * stops, their removal would be refused by the stopping block manager and logged as a stack trace.
+   */
   public void release() {
-    kept.unpersist();
+    kept.unpersist(true);
   }
 }
