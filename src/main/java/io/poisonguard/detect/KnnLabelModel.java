@@ -53,42 +53,47 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
 
   /**
    * The pool laid out for the search: one flat feature-major array in single precision (all pool rows' first
-   * feature, then their second, ...), so the dot products with all pool rows are one matrix-vector product that runs
-   * along the pool (BLAS, vectorised where the JDK allows), and each pool row's squared norm. Feature-major because
-   * the rows are short (d + 1 entries) and the pool long: the product then streams through vectors of pool length,
-   * which measured 1.4× faster per query than one short dot product per pool row (5,000 × 33 pool, VectorBLAS on
-   * this 2-core machine: 16.8 against 22.5 µs, warm). Single precision because the product is bound by reading the
-   * pool, which then fits a core's 1 MiB L2 cache (5,000 × 33 doubles do not): product and top-k scan together took
-   * 17 against 30 µs per query. Features are log-compressed, so a float's 7 digits only reorder neighbours whose
+   * feature, then their second, ..., then their squared norms), so that one matrix-vector product that runs along
+   * the pool (BLAS, vectorised where the JDK allows) gives every pool row's closeness q·x − ‖x‖²/2, which ranks pool
+   * rows as the squared distance ‖q‖² − 2 q·x + ‖x‖² does (‖q‖² is the same for all of them), largest closest.
+   * Feature-major because the rows are short (d + 1 entries) and the pool long: the product then streams through
+   * vectors of pool length, which measured 1.4× faster per query than one short dot product per pool row (5,000 ×
+   * 33 pool, VectorBLAS on this 2-core machine: 16.8 against 22.5 µs, warm). Single precision because the product is
+   * bound by reading the pool, which then fits a core's 1 MiB L2 cache (5,000 × 33 doubles do not). The norms ride
+   * in the product so that the top-k scan reads one float per pool row: with the norms kept apart in double
+   * precision, the scan cost more than the product (product and scan 23.8 against 14.3 µs per query, same pool,
+   * same top-k on 2,000 queries). Features are log-compressed, so a float's 7 digits only reorder neighbours whose
    * distances agree to about one part in 10⁶.
    */
   static final class Search implements Serializable {
     private final State s;
     private final float[] flat;
-    private final double[] norm;
-    private final int dim;
+    /** Pool rows. */
+    private final int size;
+    /** Entries of a query: the features and the factor −1/2 of the norm row. */
+    private final int width;
     /** Every pool row's near-duplicate keys, row-major: [row × tables + table]. */
     private final long[] keys;
     private final int tables;
-    private static final ThreadLocal<float[]> DOTS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> CLOSENESS = ThreadLocal.withInitial(() -> new float[0]);
 
     Search(State s) {
       this.s = s;
-      int m = s.pool().length;
-      dim = m == 0 ? 0 : s.pool()[0].length;
-      tables = m == 0 ? 0 : s.keys()[0].length;
-      flat = new float[m * dim];
-      norm = new double[m];
-      keys = new long[m * tables];
-      for (int j = 0; j < m; j++) {
+      size = s.pool().length;
+      int dim = size == 0 ? 0 : s.pool()[0].length;
+      width = dim + 1;
+      tables = size == 0 ? 0 : s.keys()[0].length;
+      flat = new float[size * width];
+      keys = new long[size * tables];
+      for (int j = 0; j < size; j++) {
         double squares = 0;
         for (int i = 0; i < dim; i++) {
           float v = (float) s.pool()[j][i];
-          flat[i * m + j] = v;
-          // the norm of the rounded row, so that norm − 2·dot ranks by the distance to the row as it is searched
+          flat[i * size + j] = v;
+          // the norm of the rounded row, so that the closeness ranks by the distance to the row as it is searched
           squares += (double) v * v;
         }
-        norm[j] = squares;
+        flat[dim * size + j] = (float) squares;
         System.arraycopy(s.keys()[j], 0, keys, j * tables, tables);
       }
     }
@@ -96,38 +101,37 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
     /**
      * Laplace-smoothed class shares, (count + 1) / (k + classes), among the k nearest pool rows of {@code x},
      * skipping pool rows that share a near-duplicate key with {@code self}; ties in distance go to the earlier
-     * pool row, so results do not depend on the scan. Squared distances are ‖q‖² − 2 q·x (‖x‖² is the same for
-     * every pool row, so it is left out of the ranking).
+     * pool row, so results do not depend on the scan.
      */
     double[] shares(double[] x, long[] self) {
-      int m = norm.length;
-      int k = Math.min(s.neighbors(), m);
-      float[] dots = dotsBuffer(m);
-      if (m > 0) {
-        float[] query = new float[dim];
-        for (int i = 0; i < dim; i++) {
+      int k = Math.min(s.neighbors(), size);
+      float[] closeness = closenessBuffer(size);
+      if (size > 0) {
+        float[] query = new float[width];
+        for (int i = 0; i < width - 1; i++) {
           query[i] = (float) x[i];
         }
-        JavaBLAS.getInstance().sgemv("N", m, dim, 1.0f, flat, m, query, 1, 0.0f, dots, 1);
+        query[width - 1] = -0.5f;
+        JavaBLAS.getInstance().sgemv("N", size, width, 1.0f, flat, size, query, 1, 0.0f, closeness, 1);
       }
-      double[] best = new double[k];
+      float[] best = new float[k];
       int[] at = new int[k];
-      Arrays.fill(best, Double.POSITIVE_INFINITY);
+      Arrays.fill(best, Float.NEGATIVE_INFINITY);
       Arrays.fill(at, -1);
       // the k-th best so far in a local: read from the array, it is loaded again for every pool row
-      double worst = Double.POSITIVE_INFINITY;
-      for (int j = 0; j < m; j++) {
-        double d = norm[j] - 2.0 * dots[j];
+      float worst = Float.NEGATIVE_INFINITY;
+      for (int j = 0; j < size; j++) {
+        float c = closeness[j];
         // the group check only for a candidate that would enter the top k
-        if (d < worst && !sameGroup(j, self)) {
+        if (c > worst && !sameGroup(j, self)) {
           // Insertion into the sorted top-k.
           int pos = k - 1;
-          while (pos > 0 && best[pos - 1] > d) {
+          while (pos > 0 && best[pos - 1] < c) {
             best[pos] = best[pos - 1];
             at[pos] = at[pos - 1];
             pos--;
           }
-          best[pos] = d;
+          best[pos] = c;
           at[pos] = j;
           worst = best[k - 1];
         }
@@ -149,14 +153,14 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
     }
 
     /**
-     * This thread's buffer for the pool's dot products, at least {@code m} long: scoring a row would otherwise
+     * This thread's buffer for the pool rows' closeness, at least {@code m} long: scoring a row would otherwise
      * allocate and zero a pool-length array, and rows are scored by the million.
      */
-    private static float[] dotsBuffer(int m) {
-      float[] buffer = DOTS.get();
+    private static float[] closenessBuffer(int m) {
+      float[] buffer = CLOSENESS.get();
       if (buffer.length < m) {
         buffer = new float[m];
-        DOTS.set(buffer);
+        CLOSENESS.set(buffer);
       }
       return buffer;
     }
