@@ -65,8 +65,8 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
    * 33 pool, VectorBLAS on this 2-core machine: 16.8 against 22.5 µs, warm). Single precision because the product is
    * bound by reading the pool, which then fits a core's 1 MiB L2 cache (5,000 × 33 doubles do not). The norms ride
    * in the product so that the top-k scan reads one float per pool row: with the norms kept apart in double
-   * precision, the scan cost more than the product (product and scan 23.8 against 14.3 µs per query, same pool,
-   * same top-k on 2,000 queries). Features are log-compressed, so a float's 7 digits only reorder neighbours whose
+   * precision, the scan cost more than the product (a standalone microbenchmark on a synthetic 5,000 × 33 pool:
+   * product and scan 23.8 against 14.3 µs per query, the same top-k on 2,000 queries). Features are log-compressed, so a float's 7 digits only reorder neighbours whose
    * distances agree to about one part in 10⁶.
    */
   static final class Search implements Serializable {
