@@ -139,27 +139,7 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
           }
         }
       }
-      float[] best = new float[k];
-      int[] at = new int[k];
-      Arrays.fill(best, Float.NEGATIVE_INFINITY);
-      Arrays.fill(at, -1);
-      // the k-th best so far in a local: read from the array, it is loaded again for every pool row
-      float worst = Float.NEGATIVE_INFINITY;
-      for (int j = 0; j < size; j++) {
-        float c = closeness[j];
-        if (c > worst) {
-          // Insertion into the sorted top-k.
-          int pos = k - 1;
-          while (pos > 0 && best[pos - 1] < c) {
-            best[pos] = best[pos - 1];
-            at[pos] = at[pos - 1];
-            pos--;
-          }
-          best[pos] = c;
-          at[pos] = j;
-          worst = best[k - 1];
-        }
-      }
+      int[] at = nearest(closeness, size, k);
       // Laplace-smoothed shares: with k votes a unanimous count is not certainty (and keeps log-odds finite).
       double[] share = new double[s.classes()];
       Arrays.fill(share, 1);
@@ -174,6 +154,42 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
         share[c] /= total;
       }
       return share;
+    }
+
+    /**
+     * The pool rows of the {@code k} largest closenesses among the first {@code size}, largest first; −1 where fewer
+     * than {@code k} are finite. Ties go to the earlier row; NaN is never near. The scan skips ahead in a loop of its own while rows
+     * are no closer than the k-th best so far, which is nearly every row once the first few hundred are seen: with
+     * the insertion inside the same loop, the JIT compiled the scan to 15 µs per query against 4.6 µs (5,000-row
+     * pool of compressed Spambase rows, 20,000 noisy queries, 78.7 insertions each), and the 1M-row guard profile
+     * put the scan at twice the matrix-vector product.
+     */
+    static int[] nearest(float[] closeness, int size, int k) {
+      float[] best = new float[k];
+      int[] at = new int[k];
+      Arrays.fill(best, Float.NEGATIVE_INFINITY);
+      Arrays.fill(at, -1);
+      float worst = Float.NEGATIVE_INFINITY;
+      int j = 0;
+      while (true) {
+        while (j < size && !(closeness[j] > worst)) {
+          j++;
+        }
+        if (j >= size) {
+          return at;
+        }
+        float c = closeness[j];
+        int pos = k - 1;
+        while (pos > 0 && best[pos - 1] < c) {
+          best[pos] = best[pos - 1];
+          at[pos] = at[pos - 1];
+          pos--;
+        }
+        best[pos] = c;
+        at[pos] = j;
+        worst = best[k - 1];
+        j++;
+      }
     }
 
     /**

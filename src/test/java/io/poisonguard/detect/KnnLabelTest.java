@@ -1,6 +1,7 @@
 package io.poisonguard.detect;
 
 import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,6 +74,33 @@ class KnnLabelTest {
     assertEquals(0, differences(scored, again.transform(prepared)));
     model.write().save(dir.resolve("knn").toString());
     assertEquals(0, differences(scored, KnnLabelModel.load(dir.resolve("knn").toString()).transform(prepared)));
+  }
+
+  /**
+   * The top-k scan against a sort: seeded closenesses drawn from few values (ties), some struck out (−inf) and some
+   * NaN, k from 1 to past the rows that are finite.
+   */
+  @Test
+  void nearestIsTheTopKBySortWithTiesToTheEarlierRow() {
+    java.util.Random random = new java.util.Random(17);
+    for (int trial = 0; trial < 200; trial++) {
+      int size = 1 + random.nextInt(300);
+      float[] closeness = new float[size + 5];
+      for (int j = 0; j < closeness.length; j++) {
+        int draw = random.nextInt(20);
+        closeness[j] = draw == 0 ? Float.NEGATIVE_INFINITY : draw == 1 ? Float.NaN : random.nextInt(40) - 30f;
+      }
+      int k = 1 + random.nextInt(Math.min(size, 40));
+      Integer[] order = java.util.stream.IntStream.range(0, size).boxed()
+          .filter(j -> closeness[j] > Float.NEGATIVE_INFINITY)
+          .sorted((a, b) -> closeness[a] != closeness[b] ? Float.compare(closeness[b], closeness[a]) : a - b)
+          .toArray(Integer[]::new);
+      int[] expected = new int[k];
+      for (int i = 0; i < k; i++) {
+        expected[i] = i < order.length ? order[i] : -1;
+      }
+      assertArrayEquals(expected, KnnLabelModel.Search.nearest(closeness, size, k), "trial " + trial);
+    }
   }
 
   private static long differences(Dataset<Row> a, Dataset<Row> b) {
