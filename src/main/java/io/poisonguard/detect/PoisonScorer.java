@@ -190,9 +190,24 @@ public final class PoisonScorer {
   private record FitRows(FeaturePreparerModel preparer, Dataset<Row> prepared, Dataset<Row> heldOut) {
     static FitRows of(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed) {
       FitSample.Split split = FitSample.split(fitOn, schema.labelColumn(), config.fitRows(), seed);
-      FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(split.fit());
-      return new FitRows(preparer,
-          preparedColumns(preparer.transform(split.fit())).persist(StorageLevel.MEMORY_AND_DISK()), split.heldOut());
+      // A sample is read twice, by the preparation's fit and to prepare it: kept, it is drawn from the reference
+      // rows once instead of twice (a pass over every row of the batch, 1.8 s at 1M rows). Without a sample the
+      // rows are the caller's, kept already.
+      boolean sampled = split.heldOut() != null;
+      Dataset<Row> sample = sampled ? split.fit().persist(StorageLevel.MEMORY_AND_DISK()) : split.fit();
+      try {
+        FeaturePreparerModel preparer = FeaturePreparer.forSchema(schema).fit(sample);
+        Dataset<Row> prepared = preparedColumns(preparer.transform(sample)).persist(StorageLevel.MEMORY_AND_DISK());
+        if (sampled) {
+          // filled while the sample is kept
+          prepared.count();
+        }
+        return new FitRows(preparer, prepared, split.heldOut());
+      } finally {
+        if (sampled) {
+          sample.unpersist();
+        }
+      }
     }
 
     /** Whether the sample left rows out. */
