@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +28,9 @@ public final class StandaloneCluster implements AutoCloseable {
       "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
       "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED", "-Djdk.reflect.useDirectMethodHandle=false");
 
+  /** Launches tried before giving up (see {@link #start}). */
+  private static final int ATTEMPTS = 3;
+
   private final List<Process> processes = new ArrayList<>();
   private final Path dir;
   private final Path sparkHome;
@@ -40,15 +42,28 @@ public final class StandaloneCluster implements AutoCloseable {
     Files.createDirectories(sparkHome.resolve("jars"));
   }
 
-  /** Starts a Master and {@code workers} Workers with {@code coresPerWorker} cores each; waits until registered. */
+  /**
+   * Starts a Master and {@code workers} Workers with {@code coresPerWorker} cores each; waits until registered. A
+   * port is picked free but only taken when its JVM has started, so another process (a Spark session of the other
+   * test fork) can take it first: the Master then binds the next port up, and Workers sent to the picked one
+   * never register (seen once in a full suite, "timed out waiting for 2 workers registered"). Such a launch is
+   * stopped and tried again on fresh ports, up to {@value #ATTEMPTS} times.
+   */
   public static StandaloneCluster start(Path dir, int workers, int coresPerWorker) throws Exception {
     StandaloneCluster cluster = new StandaloneCluster(dir);
-    try {
-      cluster.launch(workers, coresPerWorker);
-      return cluster;
-    } catch (Exception | Error e) {
-      cluster.close();
-      throw e;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        cluster.launch(workers, coresPerWorker);
+        return cluster;
+      } catch (IllegalStateException e) {
+        cluster.close();
+        if (attempt == ATTEMPTS) {
+          throw e;
+        }
+      } catch (Exception | Error e) {
+        cluster.close();
+        throw e;
+      }
     }
   }
 
@@ -57,11 +72,15 @@ public final class StandaloneCluster implements AutoCloseable {
     int ui = freePort();
     start("master", "org.apache.spark.deploy.master.Master",
         List.of("--host", "127.0.0.1", "--port", "" + port, "--webui-port", "" + ui));
+    // The Master's own state names the port it bound: a connection to the picked port alone could reach whoever
+    // took it.
     waitFor(() -> {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return true;
+      String json = http("http://127.0.0.1:" + ui + "/json/").replace(" ", "");
+      if (!json.contains("\"url\":\"" + masterUrl() + "\"")) {
+        throw new IllegalStateException("standalone cluster: the master did not bind port " + port);
       }
-    }, "master port " + port);
+      return true;
+    }, "master on port " + port);
     for (int w = 0; w < workers; w++) {
       start("worker" + w, "org.apache.spark.deploy.worker.Worker", List.of("--host", "127.0.0.1", "--cores",
           "" + cores, "--memory", "1g", "--webui-port", "" + freePort(), "--work-dir",
@@ -119,6 +138,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    processes.clear();
   }
 
   @FunctionalInterface
