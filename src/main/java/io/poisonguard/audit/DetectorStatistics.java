@@ -1,26 +1,22 @@
 package io.poisonguard.audit;
 
-import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.exists;
-import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.isnan;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.when;
-
 import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.OrderedAggregate;
+import io.poisonguard.spark.QuantileSketch;
+import java.io.Serializable;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -28,13 +24,20 @@ import org.apache.spark.sql.types.StructType;
  * Per-detector statistics of one scored batch, kept in {@code _audit/detector_stats}: how many rows each detector
  * scored and fired on, the quantiles of its score, the lowest score it fired at, and a histogram of its score for
  * kept and for quarantined rows (what the report draws). The combined poison score is recorded the same way under
- * the name {@value #COMBINED}. Two aggregations over the scored rows: ranges first, then the histogram counts.
+ * the name {@value #COMBINED}. Two passes over the scored rows, each folding every detector at once in the JVM:
+ * counts, ranges and a quantile sketch ({@link QuantileSketch}, merged in partition order) first, then the histogram
+ * counts. As Spark aggregations (nine {@code percentile_approx} and eight {@code exists} over the reasons, then an
+ * {@code explode} and a {@code groupBy}) the same statistics took 3.0 and 0.9 s of a 1M-row run, folded in the JVM
+ * 0.8 and 0.3 s (Spark's job times in the event log of the 1M-row scale guard).
  */
 public final class DetectorStatistics {
   /** Name under which the combined poison score is recorded. */
   public static final String COMBINED = "poison_score";
   /** Histogram bins per detector. */
   public static final int BINS = 30;
+  private static final double[] QUANTILES = {0.5, 0.9, 0.99};
+  /** Partial results merged in one place: each holds a quantile sketch per detector, some hundreds of KiB. */
+  private static final int FAN_IN = 16;
 
   /** Schema of {@code _audit/detector_stats}. */
   public static final StructType SCHEMA = new StructType()
@@ -66,76 +69,34 @@ public final class DetectorStatistics {
       String runId, String pipeline) {
     Map<String, Boolean> all = new LinkedHashMap<>(detectors);
     all.put(COMBINED, false);
-    List<Column> firstPass = new ArrayList<>();
-    firstPass.add(functions.count(lit(1)));
-    for (Map.Entry<String, Boolean> d : all.entrySet()) {
-      Column score = finite(scoreColumn(d.getKey()));
-      Column shown = shown(score, d.getValue());
-      Column fired = firedBy(d.getKey());
-      firstPass.add(functions.count(score));
-      firstPass.add(functions.sum(when(fired, 1L).otherwise(0L)));
-      firstPass.add(functions.percentile_approx(score, lit(new double[] {0.5, 0.9, 0.99}), lit(1000)));
-      firstPass.add(functions.max(score));
-      firstPass.add(functions.min(when(fired, score)));
-      firstPass.add(functions.min(shown));
-      firstPass.add(functions.max(shown));
+    List<String> codes = new ArrayList<>(all.keySet());
+    boolean[] logScale = new boolean[codes.size()];
+    List<Column> read = new ArrayList<>();
+    for (int d = 0; d < codes.size(); d++) {
+      logScale[d] = all.get(codes.get(d));
+      read.add(scoreColumn(codes.get(d)));
     }
-    Row ranges = scored.agg(firstPass.get(0), firstPass.subList(1, firstPass.size()).toArray(Column[]::new)).head();
-
-    // second pass: one (detector, bin, flagged) triple per row and detector, counted; at most detectors × bins × 2
-    // groups come back
-    List<Column> cells = new ArrayList<>();
-    Map<String, double[]> edges = new LinkedHashMap<>();
-    int at = 1;
-    for (Map.Entry<String, Boolean> d : all.entrySet()) {
-      Object lo = ranges.get(at + 5);
-      Object hi = ranges.get(at + 6);
-      at += 7;
-      if (lo == null) {
-        continue;
-      }
-      double low = ((Number) lo).doubleValue();
-      double high = Math.max(((Number) hi).doubleValue(), low + 1e-12);
-      double[] e = new double[BINS + 1];
-      for (int b = 0; b <= BINS; b++) {
-        e[b] = low + (high - low) * b / BINS;
-      }
-      edges.put(d.getKey(), e);
-      Column shown = shown(finite(scoreColumn(d.getKey())), d.getValue());
-      Column bin = functions.least(lit(BINS - 1), functions.floor(shown.minus(low).divide(high - low).multiply(BINS))
-          .cast("int"));
-      cells.add(struct(lit(d.getKey()).as("d"), bin.as("b")));
-    }
-    Map<String, long[][]> counts = new LinkedHashMap<>();
-    edges.keySet().forEach(k -> counts.put(k, new long[2][BINS]));
-    if (!cells.isEmpty()) {
-      List<Row> grouped = scored
-          .select(explode(array(cells.toArray(Column[]::new))).as("c"), Columns.col(Columns.FLAGGED).as("f"))
-          .where(functions.col("c.b").isNotNull())
-          .groupBy(functions.col("c.d"), functions.col("c.b"), functions.col("f")).count()
-          .collectAsList();
-      for (Row g : grouped) {
-        counts.get(g.getString(0))[g.getBoolean(2) ? 1 : 0][g.getInt(1)] += g.getLong(3);
-      }
-    }
+    read.add(Columns.col(Columns.FLAGGED));
+    read.add(Columns.col(Columns.REASONS));
+    JavaRDD<Row> rows = scored.select(read.toArray(Column[]::new)).javaRDD();
+    Ranges ranges = OrderedAggregate.of(rows, new Ranges(codes, logScale), Ranges::add, Ranges::merge, FAN_IN);
+    double[][] edges = ranges.binEdges();
+    // a second pass: the bins are known only once the ranges are
+    Histograms counts = OrderedAggregate.of(rows, new Histograms(logScale, edges), Histograms::add,
+        Histograms::merge);
 
     Timestamp now = Timestamp.from(Instant.now());
-    List<Row> rows = new ArrayList<>();
-    at = 1;
-    long total = ranges.getLong(0);
-    for (Map.Entry<String, Boolean> d : all.entrySet()) {
-      List<?> q = ranges.isNullAt(at + 2) ? null : ranges.getList(at + 2);
-      double[] e = edges.getOrDefault(d.getKey(), new double[0]);
-      long[][] c = counts.getOrDefault(d.getKey(), new long[2][0]);
-      // a sum over no rows is null
-      long fired = ranges.isNullAt(at + 1) ? 0L : ranges.getLong(at + 1);
-      rows.add(RowFactory.create(runId, pipeline, d.getKey(), total, ranges.getLong(at), fired,
-          q == null ? null : ((Number) q.get(0)).doubleValue(), q == null ? null : ((Number) q.get(1)).doubleValue(),
-          q == null ? null : ((Number) q.get(2)).doubleValue(), ranges.get(at + 3), ranges.get(at + 4),
-          d.getValue(), seq(e), seq(c[0]), seq(c[1]), now));
-      at += 7;
+    List<Row> out = new ArrayList<>();
+    for (int d = 0; d < codes.size(); d++) {
+      double[] q = ranges.sketches[d].quantiles(QUANTILES);
+      boolean binned = edges[d] != null;
+      out.add(RowFactory.create(runId, pipeline, codes.get(d), ranges.rows, ranges.sketches[d].count(),
+          ranges.fired[d], q == null ? null : q[0], q == null ? null : q[1], q == null ? null : q[2],
+          q == null ? null : ranges.max[d], Double.isNaN(ranges.lowestFired[d]) ? null : ranges.lowestFired[d],
+          logScale[d], seq(binned ? edges[d] : new double[0]), seq(binned ? counts.kept[d] : new long[0]),
+          seq(binned ? counts.quarantined[d] : new long[0]), now));
     }
-    return spark.createDataFrame(rows, SCHEMA);
+    return spark.createDataFrame(out, SCHEMA);
   }
 
   /** The raw score column of a detector, or the combined score. */
@@ -143,19 +104,169 @@ public final class DetectorStatistics {
     return Columns.col(COMBINED.equals(code) ? Columns.POISON_SCORE : Columns.PREFIX + "score_" + code);
   }
 
-  /** Whether a row's reasons name the detector (for the combined score: whether the row is flagged). */
-  private static Column firedBy(String code) {
-    return COMBINED.equals(code) ? Columns.col(Columns.FLAGGED)
-        : exists(Columns.col(Columns.REASONS), r -> r.startsWith(code + ":"));
-  }
-
-  private static Column finite(Column score) {
-    return when(score.isNotNull().and(functions.not(isnan(score))), score);
+  /** A row's score for detector {@code d} (read at column {@code d}), NaN when it has none. */
+  private static double score(Row row, int d) {
+    return row.isNullAt(d) ? Double.NaN : row.getDouble(d);
   }
 
   /** The score on its display scale: signed log10(1+|x|) for unbounded scores. */
-  private static Column shown(Column score, boolean logScale) {
-    return logScale ? functions.signum(score).multiply(functions.log10(functions.abs(score).plus(1))) : score;
+  private static double shown(double score, boolean logScale) {
+    return logScale ? Math.signum(score) * Math.log10(Math.abs(score) + 1) : score;
+  }
+
+  /**
+   * Which detectors fired on a row: those its reasons name ({@code code:evidence}), and for the combined score
+   * whether the row is flagged. {@code codes} holds the detectors in column order, the combined score last.
+   */
+  private static boolean[] fired(Row row, List<String> codes) {
+    int width = codes.size();
+    boolean[] fired = new boolean[width];
+    fired[width - 1] = !row.isNullAt(width) && row.getBoolean(width);
+    if (!row.isNullAt(width + 1)) {
+      for (Object reason : row.getList(width + 1)) {
+        String text = (String) reason;
+        int colon = text.indexOf(':');
+        int d = colon < 0 ? -1 : codes.subList(0, width - 1).indexOf(text.substring(0, colon));
+        if (d >= 0) {
+          fired[d] = true;
+        }
+      }
+    }
+    return fired;
+  }
+
+  /** The first pass: per detector the rows scored and fired on, a quantile sketch, and the ranges. */
+  private static final class Ranges implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final List<String> codes;
+    private final boolean[] logScale;
+    private long rows;
+    private final long[] fired;
+    private final QuantileSketch[] sketches;
+    private final double[] max;
+    private final double[] lowestFired;
+    private final double[] lowestShown;
+    private final double[] highestShown;
+
+    Ranges(List<String> codes, boolean[] logScale) {
+      int width = codes.size();
+      this.codes = List.copyOf(codes);
+      this.logScale = logScale;
+      fired = new long[width];
+      sketches = new QuantileSketch[width];
+      max = filled(width, Double.NEGATIVE_INFINITY);
+      lowestFired = filled(width, Double.NaN);
+      lowestShown = filled(width, Double.POSITIVE_INFINITY);
+      highestShown = filled(width, Double.NEGATIVE_INFINITY);
+      for (int d = 0; d < width; d++) {
+        sketches[d] = new QuantileSketch();
+      }
+    }
+
+    Ranges add(Row row) {
+      rows++;
+      boolean[] firedOn = fired(row, codes);
+      for (int d = 0; d < sketches.length; d++) {
+        double s = score(row, d);
+        if (firedOn[d]) {
+          fired[d]++;
+        }
+        if (Double.isNaN(s)) {
+          continue;
+        }
+        sketches[d].update(s);
+        max[d] = Math.max(max[d], s);
+        if (firedOn[d] && !(lowestFired[d] <= s)) {
+          lowestFired[d] = s;
+        }
+        double shown = shown(s, logScale[d]);
+        lowestShown[d] = Math.min(lowestShown[d], shown);
+        highestShown[d] = Math.max(highestShown[d], shown);
+      }
+      return this;
+    }
+
+    Ranges merge(Ranges other) {
+      rows += other.rows;
+      for (int d = 0; d < sketches.length; d++) {
+        fired[d] += other.fired[d];
+        sketches[d].merge(other.sketches[d]);
+        max[d] = Math.max(max[d], other.max[d]);
+        if (!Double.isNaN(other.lowestFired[d]) && !(lowestFired[d] <= other.lowestFired[d])) {
+          lowestFired[d] = other.lowestFired[d];
+        }
+        lowestShown[d] = Math.min(lowestShown[d], other.lowestShown[d]);
+        highestShown[d] = Math.max(highestShown[d], other.highestShown[d]);
+      }
+      return this;
+    }
+
+    /** Per detector the {@value #BINS} + 1 edges of its histogram on the display scale, null if it scored none. */
+    double[][] binEdges() {
+      double[][] edges = new double[sketches.length][];
+      for (int d = 0; d < sketches.length; d++) {
+        if (sketches[d].isEmpty()) {
+          continue;
+        }
+        double low = lowestShown[d];
+        double high = Math.max(highestShown[d], low + 1e-12);
+        edges[d] = new double[BINS + 1];
+        for (int b = 0; b < BINS; b++) {
+          edges[d][b] = low + (high - low) * b / BINS;
+        }
+        // the last edge is the top of the range itself, which the binning divides by
+        edges[d][BINS] = high;
+      }
+      return edges;
+    }
+  }
+
+  /** The second pass: per detector its scored rows counted by bin, kept and quarantined apart. */
+  private static final class Histograms implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final boolean[] logScale;
+    private final double[][] edges;
+    private final long[][] kept;
+    private final long[][] quarantined;
+
+    Histograms(boolean[] logScale, double[][] edges) {
+      this.logScale = logScale;
+      this.edges = edges;
+      kept = new long[edges.length][BINS];
+      quarantined = new long[edges.length][BINS];
+    }
+
+    Histograms add(Row row) {
+      int flagCol = edges.length;
+      boolean flagged = !row.isNullAt(flagCol) && row.getBoolean(flagCol);
+      for (int d = 0; d < edges.length; d++) {
+        double s = score(row, d);
+        if (edges[d] == null || Double.isNaN(s)) {
+          continue;
+        }
+        double low = edges[d][0];
+        double width = edges[d][BINS] - low;
+        int bin = Math.min(BINS - 1, (int) Math.floor((shown(s, logScale[d]) - low) / width * BINS));
+        (flagged ? quarantined : kept)[d][bin]++;
+      }
+      return this;
+    }
+
+    Histograms merge(Histograms other) {
+      for (int d = 0; d < edges.length; d++) {
+        for (int b = 0; b < BINS; b++) {
+          kept[d][b] += other.kept[d][b];
+          quarantined[d][b] += other.quarantined[d][b];
+        }
+      }
+      return this;
+    }
+  }
+
+  private static double[] filled(int width, double value) {
+    double[] a = new double[width];
+    Arrays.fill(a, value);
+    return a;
   }
 
   private static Object seq(double[] values) {

@@ -1,7 +1,6 @@
 package io.poisonguard.detect;
 
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -90,12 +89,11 @@ public final class InfluenceDetector extends DetectorEstimator<InfluenceModel> {
   protected InfluenceModel fitStatistics(Dataset<?> dataset) {
     Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, getFeaturesCol(), getLabelCol());
     int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
-    JavaRDD<LogisticFits.Example> rows = labelled.toJavaRDD()
-        .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1, 1.0))
-        .persist(LogisticFits.FIT_ROWS_STORAGE);
+    JavaRDD<LogisticFits.Example> rows = SharedLogisticFit.examples(labelled);
     try {
       int dim = rows.first().x().length;
-      LogisticFits.Fit fit = LogisticFits.fit(rows, 1, classes, dim, getRidge());
+      LogisticFits.Fit fit = SharedLogisticFit.of(dataset, getFeaturesCol(), getLabelCol(), getRidge(),
+          () -> LogisticFits.fit(rows, 1, classes, dim, getRidge()));
       int models = LogisticFits.classModels(classes);
       double[][] factor = new double[models][];
       double[][] direction = new double[models][];

@@ -290,10 +290,13 @@ public final class PoisonScorer {
     return functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed)), lit(2L));
   }
 
+  /** Fits every detector on {@code prepared}, the ones that fit the same logistic model sharing it. */
   private static List<DetectorModel<?>> fitAll(List<DetectorEstimator<?>> estimators, Dataset<Row> prepared) {
     List<DetectorModel<?>> models = new ArrayList<>();
-    for (DetectorEstimator<?> estimator : estimators) {
-      models.add(estimator.fit(prepared));
+    try (SharedLogisticFit.Scope shared = SharedLogisticFit.scope()) {
+      for (DetectorEstimator<?> estimator : estimators) {
+        models.add(estimator.fit(prepared));
+      }
     }
     return models;
   }

@@ -2,7 +2,6 @@ package io.poisonguard.detect;
 
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.ParamValidators;
@@ -96,12 +95,11 @@ public final class SpectralDetector extends DetectorEstimator<SpectralModel> {
   protected SpectralModel fitStatistics(Dataset<?> dataset) {
     Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, getFeaturesCol(), getLabelCol());
     int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
-    JavaRDD<LogisticFits.Example> rows = labelled.toJavaRDD()
-        .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1, 1.0))
-        .persist(LogisticFits.FIT_ROWS_STORAGE);
+    JavaRDD<LogisticFits.Example> rows = SharedLogisticFit.examples(labelled);
     try {
       int dim = rows.first().x().length;
-      double[][] weights = LogisticFits.fit(rows, 1, classes, dim, getRidge()).weights()[0];
+      double[][] weights = SharedLogisticFit.of(dataset, getFeaturesCol(), getLabelCol(), getRidge(),
+          () -> LogisticFits.fit(rows, 1, classes, dim, getRidge())).weights()[0];
       int views = SpectralModel.VIEWS.size();
       int[] dims = new int[views];
       for (int v = 0; v < views; v++) {
