@@ -115,13 +115,21 @@ public final class DetectorStatistics {
   }
 
   /**
+   * Whether a row is flagged. The rows read hold one score column per detector ({@code width} of them, the combined
+   * score last), then the flag, then the reasons.
+   */
+  private static boolean flagged(Row row, int width) {
+    return !row.isNullAt(width) && row.getBoolean(width);
+  }
+
+  /**
    * Which detectors fired on a row: those its reasons name ({@code code:evidence}), and for the combined score
    * whether the row is flagged. {@code codes} holds the detectors in column order, the combined score last.
    */
   private static boolean[] fired(Row row, List<String> codes) {
     int width = codes.size();
     boolean[] fired = new boolean[width];
-    fired[width - 1] = !row.isNullAt(width) && row.getBoolean(width);
+    fired[width - 1] = flagged(row, width);
     if (!row.isNullAt(width + 1)) {
       for (Object reason : row.getList(width + 1)) {
         String text = (String) reason;
@@ -237,8 +245,7 @@ public final class DetectorStatistics {
     }
 
     Histograms add(Row row) {
-      int flagCol = edges.length;
-      boolean flagged = !row.isNullAt(flagCol) && row.getBoolean(flagCol);
+      boolean flagged = flagged(row, edges.length);
       for (int d = 0; d < edges.length; d++) {
         double s = score(row, d);
         if (edges[d] == null || Double.isNaN(s)) {
