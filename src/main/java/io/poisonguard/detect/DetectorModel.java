@@ -93,6 +93,19 @@ public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
     return true;
   }
 
+  /**
+   * This detector as it scores the rows of {@code population}: for a detector that counts within the rows being
+   * transformed ({@link #scoresRowByRow} false), a copy that has counted within {@code population} once and
+   * scores whatever it transforms against those counts, so that scoring the same rows twice (to calibrate, then
+   * for the verdicts) counts them once. Meant for transforms of {@code population} itself, and not saved with
+   * the model. A detector that scores row by row is its own answer.
+   *
+   * @param population prepared rows (features and class index), as {@link #transform} takes them
+   */
+  public DetectorModel<?> againstRowsOf(Dataset<Row> population) {
+    return this;
+  }
+
   @SuppressWarnings("unchecked")
   private M self() {
     return (M) this;

@@ -67,7 +67,8 @@ public final class PoisonScorer {
     Dataset<Row> prepared = fitRows.prepared();
     try {
       if (!fitOnTrusted) {
-        return batchCalibrated(fitRows, fitOn, fitAll(estimators, prepared), config, seed);
+        List<DetectorModel<?>> models = fitAll(estimators, prepared);
+        return batchCalibrated(fitRows, fitOn, models, models, config, seed);
       }
       // Every trusted row is scored, also those the sample left out.
       Dataset<Row> scoredRows = fitRows.sampled() ? preparedColumns(preparer.transform(fitOn)) : prepared;
@@ -125,9 +126,13 @@ public final class PoisonScorer {
       prepared.unpersist();
     }
     if (fitRows.sampled()) {
-      // calibrated on the held-out sample, so the batch is scored once, verdicts and all
-      Fitted fitted = batchCalibrated(fitRows, batch, models, config, seed);
-      return new Scored(fitted, fitted.transform(batch).persist(BatchStorage.LEVEL));
+      // Calibrated on the held-out sample, so the batch is scored once, verdicts and all; the detectors that
+      // count within the batch (duplicates) count it once, for their calibration and for the verdicts alike.
+      Dataset<Row> preparedBatch = preparer.transform(batch);
+      List<DetectorModel<?>> onBatch = models.stream()
+          .<DetectorModel<?>>map(m -> m.againstRowsOf(preparedColumns(preparedBatch))).toList();
+      Fitted fitted = batchCalibrated(fitRows, batch, models, onBatch, config, seed);
+      return new Scored(fitted, fitted.verdicts(detect(onBatch, preparedBatch)).persist(BatchStorage.LEVEL));
     }
     // Fitted on the whole batch, which is also what it is calibrated on: the detectors' output over the whole
     // batch is kept while the calibration reads its scores and the verdicts are drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it
@@ -234,14 +239,15 @@ public final class PoisonScorer {
    * A stage fitted on the batch ({@code fitOn}), calibrated on the scores of {@link FitRows#calibrationRows}, but
    * for detectors that do not score row by row ({@link DetectorModel#scoresRowByRow}): counted within a held-out
    * sample, their scores would be those of a smaller batch, so they are calibrated on a pass of theirs alone over
-   * the whole batch.
+   * the whole batch, as {@code onFitOn} (the same detectors, or their copies that have counted {@code fitOn}
+   * already, see {@link DetectorModel#againstRowsOf}) score it.
    */
   private static Fitted batchCalibrated(FitRows fitRows, Dataset<Row> fitOn, List<DetectorModel<?>> models,
-      DetectConfig config, long seed) {
+      List<DetectorModel<?>> onFitOn, DetectConfig config, long seed) {
     TailCalibrator[] calibrators = new TailCalibrator[models.size()];
     if (fitRows.sampled()) {
       calibrateInto(calibrators, models, DetectorModel::scoresRowByRow, fitRows.calibrationRows());
-      calibrateInto(calibrators, models, m -> !m.scoresRowByRow(),
+      calibrateInto(calibrators, onFitOn, m -> !m.scoresRowByRow(),
           preparedColumns(fitRows.preparer().transform(fitOn)));
     } else {
       calibrateInto(calibrators, models, m -> true, fitRows.prepared());

@@ -165,6 +165,30 @@ class DuplicateTest {
     prepared.unpersist();
   }
 
+  @Test
+  void aCopyCountedOnItsPopulationScoresItAsTransformDoesAndAnyPartOfItByThePopulationsGroups(SparkSession spark) {
+    Dataset<Row> prepared = prepare(cleanRows().unionByName(copies(spark, 3, 2, 0, false, COPY_IDS))
+        .unionByName(copies(spark, 3, 1, 0, true, 2 * COPY_IDS)), data).cache();
+    DuplicateModel model = new DuplicateDetector().setSeed(3).fit(prepared);
+    DuplicateModel counted = model.againstRowsOf(prepared);
+    assertEquals(model.uid(), counted.uid());
+    assertEquals(model.getScoreCol(), counted.getScoreCol());
+    Dataset<Row> direct = model.transform(prepared).cache();
+    Dataset<Row> once = counted.transform(prepared).cache();
+    assertTrue(direct.where(col(SCORE).gt(0)).count() >= 3, "the flipped copies score");
+    assertEquals(0, differences(direct, once));
+    Dataset<Row> evidence = direct.select(col(Columns.ID), col(EVIDENCE).as("a"))
+        .join(once.select(col(Columns.ID), col(EVIDENCE).as("b")), Columns.ID);
+    assertEquals(0, evidence.where(not(col("a").eqNullSafe(col("b")))).count());
+    // Alone, the flipped copies agree with each other; against the population they are outvoted by their groups.
+    Dataset<Row> flippedOnly = prepared.where(col(FLOOD));
+    assertEquals(0, model.transform(flippedOnly).where(col(SCORE).gt(0)).count());
+    assertEquals(3, counted.transform(flippedOnly).where(col(SCORE).geq(3)).count());
+    direct.unpersist();
+    once.unpersist();
+    prepared.unpersist();
+  }
+
   private static long differences(Dataset<Row> a, Dataset<Row> b) {
     Dataset<Row> joined = a.select(col(Columns.ID), col(SCORE).as("a"))
         .join(b.select(col(Columns.ID), col(SCORE).as("b")), Columns.ID);
