@@ -214,6 +214,7 @@ public final class ScaleBench {
       }
     }
     appendStages(results, md);
+    appendCpu(results, md);
     List<Long> rowsSorted = guardSeconds.keySet().stream().sorted().toList();
     if (rowsSorted.size() > 1) {
       long first = rowsSorted.get(0);
@@ -284,6 +285,36 @@ public final class ScaleBench {
     });
   }
 
+  /**
+   * CPU seconds per size, bare pass and guard, with the JIT compilers' and the collectors' share: what a fresh JVM
+   * spends besides the work itself, from the measurements that recorded it.
+   */
+  private static void appendCpu(Path results, StringBuilder md) throws Exception {
+    Map<Long, String> bySize = new java.util.TreeMap<>();
+    try (var files = Files.list(results)) {
+      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-")).toList()) {
+        var g = JSON.readTree(guardFile.toFile());
+        Path bareFile = results.resolve(guardFile.getFileName().toString().replace("guard-", "bare-"));
+        var b = Files.exists(bareFile) ? JSON.readTree(bareFile.toFile()) : null;
+        if (g.has("cpu_seconds") && b != null && b.has("cpu_seconds")) {
+          bySize.put(g.get("rows").asLong(), String.format(java.util.Locale.ROOT,
+              "| %,d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", g.get("rows").asLong(),
+              b.get("cpu_seconds").asDouble(), b.get("jit_seconds").asDouble(), b.get("gc_seconds").asDouble(),
+              g.get("cpu_seconds").asDouble(), g.get("jit_seconds").asDouble(), g.get("gc_seconds").asDouble()));
+        }
+      }
+    }
+    if (bySize.isEmpty()) {
+      return;
+    }
+    md.append("\nCPU seconds of each measured JVM (all its threads), the seconds its JIT compilers spent compiling ")
+        .append("(summed over the compiler threads, which run beside the work: on two cores they take CPU from it) ")
+        .append("and its collector's pauses, from the JVM's own counters:\n\n")
+        .append("| rows | bare CPU s | bare JIT s | bare GC s | guard CPU s | guard JIT s | guard GC s |\n")
+        .append("|---:|---:|---:|---:|---:|---:|---:|\n");
+    bySize.values().forEach(md::append);
+  }
+
   @FunctionalInterface
   private interface Work {
     long run() throws Exception;
@@ -304,9 +335,11 @@ public final class ScaleBench {
     });
     sampler.setDaemon(true);
     sampler.start();
+    ProcessTimes before = ProcessTimes.now();
     long start = System.nanoTime();
     long rows = work.run();
     double seconds = (System.nanoTime() - start) / 1e9;
+    ProcessTimes spent = ProcessTimes.now().minus(before);
     sampler.interrupt();
     Map<String, Object> figures = new LinkedHashMap<>();
     figures.put("measurement", what);
@@ -317,6 +350,9 @@ public final class ScaleBench {
     if (!stageSeconds.isEmpty()) {
       figures.put("stage_seconds", new LinkedHashMap<>(stageSeconds));
     }
+    figures.put("cpu_seconds", Math.round(spent.cpuSeconds() * 10) / 10.0);
+    figures.put("jit_seconds", Math.round(spent.jitSeconds() * 10) / 10.0);
+    figures.put("gc_seconds", Math.round(spent.gcSeconds() * 10) / 10.0);
     figures.put("peak_heap_mib", peak.get() / (1024 * 1024));
     // -Xmx itself: under the throughput collector the runtime's maximum leaves out a survivor space, whose size
     // adapts, so it read 938 to 962 MiB of a 1 GiB heap, below the peaks measured in use
@@ -326,5 +362,25 @@ public final class ScaleBench {
     figures.put("cores", Runtime.getRuntime().availableProcessors());
     JSON.writeValue(Path.of(out).toFile(), figures);
     System.out.println(JSON.writeValueAsString(figures));
+  }
+
+  /**
+   * The JVM's CPU time (all threads), its JIT compilers' time and its collectors' pauses, in seconds: on two cores a
+   * fresh JVM's compilers compete with the work for the same CPU, and the guard, with its many distinct Spark
+   * plans, gives them far more to compile than the bare pass does.
+   */
+  private record ProcessTimes(double cpuSeconds, double jitSeconds, double gcSeconds) {
+    static ProcessTimes now() {
+      var os = ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class);
+      long gcMillis = ManagementFactory.getGarbageCollectorMXBeans().stream()
+          .mapToLong(gc -> Math.max(0, gc.getCollectionTime())).sum();
+      return new ProcessTimes(os.getProcessCpuTime() / 1e9,
+          ManagementFactory.getCompilationMXBean().getTotalCompilationTime() / 1e3, gcMillis / 1e3);
+    }
+
+    ProcessTimes minus(ProcessTimes earlier) {
+      return new ProcessTimes(cpuSeconds - earlier.cpuSeconds, jitSeconds - earlier.jitSeconds,
+          gcSeconds - earlier.gcSeconds);
+    }
   }
 }
