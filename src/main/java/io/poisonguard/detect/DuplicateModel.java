@@ -94,8 +94,8 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   protected Dataset<Row> addScores(Dataset<Row> input) {
     String keys = keysColumn();
     String label = labelColumn();
-    Dataset<Row> df = keyed(input, keys, label);
-    Outvoted groups = counted != null ? counted : countOutvoted(df, keys, label);
+    Dataset<Row> df = keyed(input);
+    Outvoted groups = counted != null ? counted : countOutvoted(df);
     boolean small = groups.small();
     Dataset<Row> table = groups.table();
     String best = Columns.PREFIX + "dup_" + uid();
@@ -122,8 +122,8 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
 
   @Override
   public DuplicateModel againstRowsOf(Dataset<Row> population) {
-    Outvoted groups = countOutvoted(keyed(population, keysColumn(), labelColumn()), keysColumn(), labelColumn());
-    return copyValues(new DuplicateModel(uid(), hash, groups), ParamMap.empty()).setParent(parent());
+    return copyValues(new DuplicateModel(uid(), hash, countOutvoted(keyed(population))), ParamMap.empty())
+        .setParent(parent());
   }
 
   private String keysColumn() {
@@ -135,15 +135,15 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   }
 
   /** {@code rows} with each row's group keys and its class index (a null index as NaN). */
-  private Dataset<Row> keyed(Dataset<Row> rows, String keys, String label) {
+  private Dataset<Row> keyed(Dataset<Row> rows) {
     // A null class index is "unknown", like NaN: one value, so unknown rows neither conflict nor agree.
-    return rows.withColumn(keys, hash.keyColumn(rows.sparkSession(), col(getFeaturesCol())))
-        .withColumn(label, coalesce(col(getLabelCol()).cast("double"), lit(Double.NaN)));
+    return rows.withColumn(keysColumn(), hash.keyColumn(rows.sparkSession(), col(getFeaturesCol())))
+        .withColumn(labelColumn(), coalesce(col(getLabelCol()).cast("double"), lit(Double.NaN)));
   }
 
-  /** The outvoted triples of {@code keyed} rows, brought to the driver when few enough to broadcast. */
-  private Outvoted countOutvoted(Dataset<Row> keyed, String keys, String label) {
-    Dataset<Row> outvoted = outvoted(keyed, keys, label);
+  /** The outvoted triples of {@link #keyed} rows, brought to the driver when few enough to broadcast. */
+  private Outvoted countOutvoted(Dataset<Row> keyed) {
+    Dataset<Row> outvoted = outvoted(keyed, keysColumn(), labelColumn());
     // Outvoted triples are few in any batch worth training on: usually a broadcast, else a shuffle join.
     Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(outvoted, BYTES_PER_TRIPLE);
     return new Outvoted(few.orElse(outvoted), few.isPresent());
