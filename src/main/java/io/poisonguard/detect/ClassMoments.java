@@ -1,5 +1,6 @@
 package io.poisonguard.detect;
 
+import io.poisonguard.spark.OrderedAggregate;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Random;
@@ -7,8 +8,9 @@ import org.apache.spark.api.java.JavaRDD;
 
 /**
  * Per-class mean and covariance of one or more per-row views (feature vectors, loss gradients, ...), all
- * summed in a single {@code treeAggregate}: {@code views × classes × dim²} numbers reach the driver, never a
- * row.
+ * summed in a single ordered aggregation ({@link io.poisonguard.spark.OrderedAggregate}, so the sums are the same
+ * from run to run): partial sums of {@code views × classes × dim²} numbers reach the driver, at most
+ * {@link LogisticFits#FAN_IN} at once, never a row.
  *
  * @param count [class] rows
  * @param mean [view][class][dim]
@@ -35,7 +37,7 @@ record ClassMoments(long[] count, double[][][] mean, double[][][] covariance) im
    */
   static ClassMoments of(JavaRDD<LogisticFits.Example> rows, int classes, List<View> views, int[] dims) {
     Sums zero = new Sums(classes, dims);
-    Sums sums = rows.treeAggregate(zero, (acc, ex) -> {
+    Sums sums = OrderedAggregate.of(rows, zero, (acc, ex) -> {
       int c = ex.label();
       acc.count[c]++;
       for (int v = 0; v < dims.length; v++) {
@@ -52,7 +54,7 @@ record ClassMoments(long[] count, double[][][] mean, double[][][] covariance) im
         }
       }
       return acc;
-    }, Sums::merge, 2);
+    }, Sums::merge, LogisticFits.FAN_IN);
     double[][][] mean = new double[dims.length][classes][];
     double[][][] covariance = new double[dims.length][classes][];
     for (int v = 0; v < dims.length; v++) {

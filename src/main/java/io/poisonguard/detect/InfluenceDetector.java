@@ -15,7 +15,7 @@ import org.apache.spark.sql.Row;
  *
  * <p>Fit: a ridge logistic model θ on the fit data ({@link LogisticFits}: two classes = one model; more =
  * one-vs-rest models, whose summed log-losses are the loss, so a row's influence is the sum over them). The
- * fit data is the trusted data (the trusted sample, else the batch itself). A last {@code treeAggregate}
+ * fit data is the trusted data (the trusted sample, else the batch itself). A last Newton pass
  * gives, at θ, the penalised Hessian H and the trusted data-loss gradient ∇L; the driver solves
  * {@code s = H⁻¹ ∇L} and keeps the Cholesky factor of H ((d+1)² numbers per class model).
  *

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.udf;
 
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.OrderedAggregate;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
@@ -175,14 +176,14 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
       long bits = Math.min(BloomFilter.optimalNumOfBits(Math.max(n, 1), 0.01), MAX_FILTER_BITS);
       double[][][] weights = fit.weights();
       OutOfFold zero = new OutOfFold(classes, BloomFilter.create(Math.max(n, 1), bits));
-      OutOfFold oof = rows.treeAggregate(zero, (acc, row) -> {
+      OutOfFold oof = OrderedAggregate.of(rows, zero, (acc, row) -> {
         LogisticFits.Example ex = row._2();
         double[] p = LogisticFits.probabilities(weights[ex.exclude()], ex.x(), classes);
         acc.sum[ex.label()] += p[ex.label()];
         acc.count[ex.label()]++;
         acc.seen.putLong(row._1());
         return acc;
-      }, OutOfFold::merge, 2);
+      }, OutOfFold::merge, LogisticFits.FAN_IN);
       return new LabelConsistencyModel(uid(), new LabelConsistencyModel.State(folds, seedValue, classes, weights,
           ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen), groups));
     } finally {

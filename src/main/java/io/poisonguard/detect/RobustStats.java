@@ -168,7 +168,7 @@ final class RobustStats {
     }
   }
 
-  /** The {@code treeAggregate} accumulator: per group key, its {@link Sketches}. */
+  /** The aggregation's accumulator: per group key, its {@link Sketches}. */
   private static final class GroupedSketches implements Serializable {
     private static final long serialVersionUID = 1L;
     private final int dim;

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 
 import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.OrderedAggregate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,7 +26,7 @@ import org.apache.spark.sql.Row;
  * explains. Reason: {@code source_influence:feed=NAME,trusted_loss_with=…,without=…,z=…}.
  *
  * <p>Models: ridge logistic models on the prepared features ({@link LogisticFits}), one on all sources and one
- * per source left out, fitted together (each Newton pass is one {@code treeAggregate} for all of them). One
+ * per source left out, fitted together (each Newton pass is one aggregation for all of them). One
  * more pass over the trusted rows gives, per trusted row i and source s, the loss difference
  * {@code d_i = loss_i(all) − loss_i(without s)}; d &gt; 0 means the source raises the loss on trusted data.
  * Test: one-sided paired z-test of mean d against 0 over the trusted rows, Bonferroni-corrected for the number
@@ -136,7 +137,7 @@ public final class SourceInfluence {
   private static double[] lossDifferences(Dataset<Row> trusted, double[][][] weights, int classes) {
     int sources = weights.length - 1;
     JavaRDD<Row> rows = trusted.select(col(Columns.FEATURES), col(Columns.LABEL_INDEX)).toJavaRDD();
-    return rows.treeAggregate(new double[3 * sources + 2], (acc, r) -> {
+    return OrderedAggregate.of(rows, new double[3 * sources + 2], (acc, r) -> {
       double[] x = LogisticFits.design((Vector) r.get(0));
       int label = (int) r.getDouble(1);
       double all = loss(weights[sources], x, label, classes);
@@ -155,7 +156,7 @@ public final class SourceInfluence {
         a[i] += b[i];
       }
       return a;
-    }, 2);
+    });
   }
 
   private static double loss(double[][] models, double[] x, int label, int classes) {

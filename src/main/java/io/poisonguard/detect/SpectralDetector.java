@@ -18,7 +18,7 @@ import org.apache.spark.sql.Row;
  * <p>Two views of each row are examined, per class: its log-compressed prepared features, and its gradient of
  * the logistic loss at a ridge logistic model fitted on the fit data (Sever's view: poison that moves the model
  * has gradients that agree with each other). For each view and class the mean and covariance come from one
- * {@code treeAggregate} ({@link ClassMoments}); the top eigenvector v and eigenvalue λ from power iteration on
+ * aggregation ({@link ClassMoments}); the top eigenvector v and eigenvalue λ from power iteration on
  * the driver (seeded start). A row's score is the larger over the two views of its squared centred projection
  * over λ, ((r − μ)·v)² / λ: about 1 for a typical row, large for the rows that make the direction.
  * Evidence: {@code view=gradient,projection=6.1} (projection in standard deviations along v, signed).
