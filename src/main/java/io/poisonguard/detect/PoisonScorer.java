@@ -129,14 +129,14 @@ public final class PoisonScorer {
       // Calibrated on the held-out sample, so the batch is scored once, verdicts and all; the detectors that
       // count within the batch (duplicates) count it once, for their calibration and for the verdicts alike.
       Dataset<Row> preparedBatch = preparer.transform(batch);
-      List<DetectorModel<?>> onBatch = models.stream()
-          .<DetectorModel<?>>map(m -> m.againstRowsOf(preparedColumns(preparedBatch))).toList();
+      Dataset<Row> population = preparedColumns(preparedBatch);
+      List<DetectorModel<?>> onBatch = models.stream().<DetectorModel<?>>map(m -> m.againstRowsOf(population)).toList();
       Fitted fitted = batchCalibrated(fitRows, batch, models, onBatch, config, seed);
       return new Scored(fitted, fitted.verdicts(detect(onBatch, preparedBatch)).persist(BatchStorage.LEVEL));
     }
     // Fitted on the whole batch, which is also what it is calibrated on: the detectors' output over the whole
-    // batch is kept while the calibration reads its scores and the verdicts are drawn from it. The feature vector is dropped first, since nothing after the detectors reads it and it
-    // is the widest column. The verdicts are kept in turn, since every later stage reads them (source screen,
+    // batch is kept while the calibration reads its scores and the verdicts are drawn from it. The feature vector
+    // is dropped first, since nothing after the detectors reads it and it is the widest column. The verdicts are kept in turn, since every later stage reads them (source screen,
     // flagged count, table writes, audit statistics); then the detectors' output goes. Both are on disk
     // (BatchStorage): two batch-wide copies in the memory store are what ran a 1 GiB JVM out of heap at 10M rows.
     Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
