@@ -136,8 +136,9 @@ public final class PoisonScorer {
     }
     // Fitted on the whole batch, which is also what it is calibrated on: the detectors' output over the whole
     // batch is kept while the calibration reads its scores and the verdicts are drawn from it. The feature vector
-    // is dropped first, since nothing after the detectors reads it and it is the widest column. The verdicts are kept in turn, since every later stage reads them (source screen,
-    // flagged count, table writes, audit statistics); then the detectors' output goes. Both are on disk
+    // is dropped first, since nothing after the detectors reads it and it is the widest column. The verdicts are
+    // kept in turn, since every later stage reads them (source screen, flagged count, table writes, audit
+    // statistics); then the detectors' output goes. Both are on disk
     // (BatchStorage): two batch-wide copies in the memory store are what ran a 1 GiB JVM out of heap at 10M rows.
     Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
         .persist(BatchStorage.LEVEL);
