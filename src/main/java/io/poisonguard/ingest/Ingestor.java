@@ -27,8 +27,10 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import scala.Tuple2;
@@ -303,15 +305,33 @@ public final class Ingestor {
     Dataset<Row> located = frame.select(functions.col("*"), functions.col("_metadata.file_path").as("__file"),
         functions.col("_metadata.row_index").as("__row"));
     int width = names.size();
-    JavaRDD<Row> rows = located.javaRDD().map(r -> {
-      List<Object> values = new ArrayList<>(width);
-      for (int i = 0; i < width; i++) {
-        values.add(r.get(i));
-      }
-      long position = r.getLong(width + 1) + 1;
-      return layout.convert(r.getString(width), position, values::toString, values, null);
-    });
-    return new Parsed(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
+    if (!layout.convertsByExpression(frame.schema())) {
+      // text in a numeric column: parsed record by record, as the text formats are
+      JavaRDD<Row> rows = located.javaRDD().map(r -> {
+        List<Object> values = new ArrayList<>(width);
+        for (int i = 0; i < width; i++) {
+          values.add(r.get(i));
+        }
+        return layout.convert(r.getString(width), r.getLong(width + 1) + 1, values::toString, values, null);
+      });
+      return new Parsed(spark.createDataFrame(rows, layout.schema()), resolved.features(), versions);
+    }
+    // A record's text, as convert is given it: its values as a list prints them. Only rejected records and content
+    // ids need it.
+    Column raw = functions.udf((UDF1<Row, String>) Ingestor::listText, DataTypes.StringType)
+        .apply(functions.struct(names.stream().map(Columns::col).toArray(Column[]::new)));
+    Column[] typed = layout.convertColumns(frame.schema(), functions.col("__file"),
+        functions.col("__row").plus(1), raw);
+    return new Parsed(located.select(typed), resolved.features(), versions);
+  }
+
+  /** A record's values as a list prints them: {@code [v1, v2, ...]}. */
+  private static String listText(Row values) {
+    List<Object> list = new ArrayList<>(values.length());
+    for (int i = 0; i < values.length(); i++) {
+      list.add(values.get(i));
+    }
+    return list.toString();
   }
 
   /**

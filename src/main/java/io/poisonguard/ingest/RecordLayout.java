@@ -9,22 +9,36 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Supplier;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.IntegralType;
+import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * The resolved columns of an input and the conversion of one raw record into a typed row. Every format's reader
  * hands its records here, so "what counts as malformed" is decided in one place: a numeric feature that does
- * not parse, an empty label, an empty id, or a wrong field count.
+ * not parse, an empty label, an empty id, or a wrong field count. Typed inputs (Parquet, Delta) whose numeric
+ * columns hold numbers are converted by {@link #convertColumns}: the same rules as Spark expressions.
  */
 public final class RecordLayout implements Serializable {
   private static final long serialVersionUID = 1L;
   /** PoisonGuard's own columns that lead every ingested row, in order. */
   private static final List<String> LEADING = List.of(Columns.ID, Columns.SOURCE, Columns.RUN_ID, Columns.FILE,
       Columns.LINE, Columns.RAW, Columns.ERROR);
+  /**
+   * A whole value of only the characters {@link String#isBlank} counts as white space (a Java regular expression,
+   * as Spark's {@code rlike} reads it).
+   */
+  private static final String BLANK =
+      "^[\\t\\n\\x0B\\f\\r\\x1C-\\x1F\\p{Zs}\\p{Zl}\\p{Zp}&&[^\\u00A0\\u2007\\u202F]]*$";
 
   private final List<String> names;
   private final List<ColumnKind> kinds;
@@ -103,6 +117,78 @@ public final class RecordLayout implements Serializable {
     Object source = error == null && sourceIndex >= 0 ? out[LEADING.size() + sourceIndex] : null;
     out[1] = isBlank(source) ? fileName(file) : source;
     return RowFactory.create(out);
+  }
+
+  /**
+   * Whether {@link #convertColumns} can convert an input of this schema: every numeric column holds numbers
+   * already. Text to parse as numbers goes through {@link #convert}, whose parser decides what is a number.
+   */
+  public boolean convertsByExpression(StructType input) {
+    for (int i = 0; i < names.size(); i++) {
+      if (kinds.get(i) == ColumnKind.NUMERIC && !(input.apply(names.get(i)).dataType() instanceof NumericType)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * What {@link #convert} makes of every record of a typed input whose numeric columns hold numbers
+   * ({@link #convertsByExpression}), as Spark expressions over its columns: the rows of {@link #schema}, with the
+   * same checks (the label and the id must not be blank) and the same errors, without turning each record into
+   * Java objects and back.
+   *
+   * @param input the input's schema
+   * @param file each record's file
+   * @param line each record's 1-based position within its file
+   * @param raw each record's text as {@link #convert} is given it; read only for rejected records, and for their
+   *     content ids when the input has no id column
+   */
+  public Column[] convertColumns(StructType input, Column file, Column line, Column raw) {
+    if (!convertsByExpression(input)) {
+      throw new IllegalArgumentException("a numeric column holds text to parse; convert its records one by one");
+    }
+    Column[] values = new Column[names.size()];
+    for (int i = 0; i < names.size(); i++) {
+      Column in = Columns.col(names.get(i));
+      DataType type = input.apply(names.get(i)).dataType();
+      if (kinds.get(i) == ColumnKind.NUMERIC) {
+        values[i] = in.cast(DataTypes.DoubleType);
+      } else if (type.equals(DataTypes.StringType)) {
+        values[i] = functions.nullif(in, functions.lit(""));
+      } else if (type instanceof IntegralType || type instanceof BooleanType) {
+        // Spark prints these as Java does
+        values[i] = in.cast(DataTypes.StringType);
+      } else {
+        values[i] = functions.udf((UDF1<Object, String>) v -> v == null ? null : v.toString(), DataTypes.StringType)
+            .apply(in);
+      }
+    }
+    Column error = functions.when(blank(values[labelIndex]),
+        functions.lit("label column '" + names.get(labelIndex) + "' is empty"));
+    if (idIndex >= 0) {
+      error = error.when(blank(values[idIndex]), functions.lit("id column '" + names.get(idIndex) + "' is empty"));
+    }
+    Column accepted = error.isNull();
+    Column fileName = functions.substring_index(file, "/", -1);
+    Column contentId = functions.substring(functions.sha2(functions.concat(fileName, functions.lit("\u0000"),
+        line.cast(DataTypes.StringType), functions.lit("\u0000"), raw), 256), 1, 32);
+    Column id = idIndex >= 0 ? functions.when(accepted, values[idIndex]).otherwise(contentId) : contentId;
+    Column source = sourceIndex >= 0 ? functions.when(accepted, values[sourceIndex]) : functions.lit(null);
+    List<Column> out = new ArrayList<>(List.of(id.as(Columns.ID),
+        functions.when(blank(source), fileName).otherwise(source).as(Columns.SOURCE),
+        functions.lit(runId).as(Columns.RUN_ID), file.as(Columns.FILE), line.cast(DataTypes.LongType).as(Columns.LINE),
+        functions.when(error.isNotNull(), raw).as(Columns.RAW), error.as(Columns.ERROR)));
+    for (int i = 0; i < names.size(); i++) {
+      DataType typed = kinds.get(i) == ColumnKind.NUMERIC ? DataTypes.DoubleType : DataTypes.StringType;
+      out.add(functions.when(accepted, values[i]).cast(typed).as(names.get(i)));
+    }
+    return out.toArray(Column[]::new);
+  }
+
+  /** Whether a text value is null or blank, as {@link #isBlank} decides for a converted value. */
+  private static Column blank(Column text) {
+    return text.isNull().or(text.rlike(BLANK));
   }
 
   private Object convertValue(int i, Object value) {

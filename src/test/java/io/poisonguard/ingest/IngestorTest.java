@@ -168,6 +168,73 @@ class IngestorTest {
     fromJson.release();
   }
 
+  /**
+   * The same records read as CSV lines and as a Parquet file must be accepted and rejected alike, for the same
+   * reasons: a typed input is converted by Spark expressions when its numeric columns hold numbers, else (text to
+   * parse) record by record like a text input.
+   */
+  @ParameterizedTest(name = "numbers stored as text: {0}")
+  @ValueSource(booleans = {false, true})
+  void typedInputsAreCheckedByTheSameRulesAsText(boolean numbersAsText, SparkSession spark) throws IOException {
+    List<String> lines = spambaseLines(60);
+    List<String> withIds = new ArrayList<>();
+    withIds.add("id," + lines.get(0));
+    for (int i = 1; i < lines.size(); i++) {
+      withIds.add("r" + i + "," + lines.get(i));
+    }
+    // line numbers count the header as line 1
+    withIds.set(14, withIds.get(14).replaceFirst("^(r14,)[^,]*", "$1"));                       // empty: missing
+    withIds.set(20, withIds.get(20).replaceFirst(",[^,]*$", ", "));                            // blank label
+    withIds.set(30, withIds.get(30).replaceFirst("^r30,", " ,"));                              // blank id
+    List<Long> rejectedLines = new ArrayList<>(List.of(21L, 31L));
+    if (numbersAsText) {
+      withIds.set(5, withIds.get(5).replaceFirst("^(r5,)[^,]*", "$1abc"));                     // not a number
+      withIds.set(9, withIds.get(9).replaceFirst("^(r9,)[^,]*", "$1 inf"));                    // Java's parser says no
+      withIds.set(12, withIds.get(12).replaceFirst("^(r12,)[^,]*", "$1 -Infinity "));          // Java's parser says yes
+      withIds.set(40, withIds.get(40).replaceFirst("^(r40,)[^,]*", "$1" + "9".repeat(30) + "x".repeat(20)));
+      rejectedLines = List.of(6L, 10L, 21L, 31L, 41L);
+    }
+    Path file = dir.resolve("mixed.csv");
+    Files.write(file, withIds);
+    Path parquet = dir.resolve("mixed.parquet");
+    spark.read().option("header", "true").option("inferSchema", String.valueOf(!numbersAsText))
+        .option("ignoreLeadingWhiteSpace", "false").option("ignoreTrailingWhiteSpace", "false").csv(file.toString())
+        .coalesce(1).write().parquet(parquet.toString());
+    Map<String, String> schema = new TreeMap<>(Map.of("id", "string", "type", "string"));
+    for (String quoted : lines.get(0).split(",")) {
+      schema.putIfAbsent(quoted.replace("\"", ""), "double");
+    }
+    IngestedBatch fromCsv = new Ingestor(spark).read(
+        new InputConfig(file.toString(), "csv", "type", "id", null, null, null, schema, null), "r");
+    IngestedBatch fromParquet = new Ingestor(spark).read(
+        new InputConfig(parquet.toString(), "parquet", "type", "id", null, null, null, schema, null), "r");
+    try {
+      List<Row> csvRejected = fromCsv.rejected().orderBy(Columns.LINE).collectAsList();
+      List<Row> parquetRejected = fromParquet.rejected().orderBy(Columns.LINE).collectAsList();
+      assertEquals(rejectedLines, csvRejected.stream().map(r -> r.getLong(4)).toList());
+      // the Parquet file's positions are its rows' (0-based + 1), one behind the CSV lines, which count the header
+      assertEquals(csvRejected.stream().map(r -> r.getLong(4) - 1).toList(),
+          parquetRejected.stream().map(r -> r.getLong(4)).toList());
+      assertEquals(csvRejected.stream().map(r -> r.getString(6)).toList(),
+          parquetRejected.stream().map(r -> r.getString(6)).toList());
+      assertTrue(parquetRejected.get(0).getString(5).startsWith("[r"), "the raw text of a typed record is its values");
+      List<Row> csvAccepted = fromCsv.accepted().drop(Columns.SOURCE).orderBy(Columns.ID).collectAsList();
+      assertEquals(60 - rejectedLines.size(), csvAccepted.size());
+      assertEquals(csvAccepted, fromParquet.accepted().drop(Columns.SOURCE).orderBy(Columns.ID).collectAsList());
+      Row r14 = fromParquet.accepted().filter(Columns.col(Columns.ID).equalTo("r14")).head();
+      assertTrue(r14.isNullAt(r14.fieldIndex("make")), "an empty value is missing, not malformed");
+      if (numbersAsText) {
+        assertEquals("column 'make': '" + "9".repeat(30) + "xxxxxxx...' is not a number",
+            csvRejected.get(4).getString(6));
+        Row r12 = fromParquet.accepted().filter(Columns.col(Columns.ID).equalTo("r12")).head();
+        assertEquals(Double.NEGATIVE_INFINITY, r12.getDouble(r12.fieldIndex("make")));
+      }
+    } finally {
+      fromCsv.release();
+      fromParquet.release();
+    }
+  }
+
   @Test
   void columnProblemsNameTheKeyAndColumn(SparkSession spark) throws IOException {
     Path file = dir.resolve("cols.csv");
