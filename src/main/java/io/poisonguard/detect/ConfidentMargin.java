@@ -45,8 +45,9 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
         predicted = j;
       }
     }
-    return new RowScoringModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), "given=" + name(y)
-        + ",predicted=" + name(predicted) + ",p=" + Evidence.fixed(p[predicted], 2));
+    int top = predicted;
+    return new RowScoringModel.Score(bestMargin + logit(thresholds[y]) - logit(p[y]), () -> "given=" + name(y)
+        + ",predicted=" + name(top) + ",p=" + Evidence.fixed(p[top], 2));
   }
 
   private static double logit(double p) {

@@ -4,6 +4,7 @@ import io.poisonguard.spark.Columns;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -105,6 +106,24 @@ public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
   public DetectorModel<?> againstRowsOf(Dataset<Row> population) {
     return this;
   }
+
+  /**
+   * This detector's score column over {@code rows}, with its evidence as an expression over the result's columns
+   * rather than a column, for a caller that reads the evidence of a few rows (the detection stage reads flagged
+   * rows'). By default the rows are {@link #transform}ed and the expression reads the evidence column; a
+   * detector that scores row by row writes no evidence until the expression is evaluated.
+   */
+  public ScoredRows scoreDeferringEvidence(Dataset<Row> rows) {
+    return new ScoredRows(transform(rows), Columns.col(getEvidenceCol()));
+  }
+
+  /**
+   * Rows with a detector's score column, and its evidence for each of them.
+   *
+   * @param rows the rows with the score column
+   * @param evidence the evidence, an expression over {@code rows}' columns (evaluated where it is read)
+   */
+  public record ScoredRows(Dataset<Row> rows, Column evidence) {}
 
   @SuppressWarnings("unchecked")
   private M self() {

@@ -64,8 +64,10 @@ public final class InfluenceModel extends RowScoringModel<InfluenceModel> {
         influence += -r * LogisticFits.dot(s.direction()[m], x) + 0.5 * r * r * quadratic;
         self += p * (1 - p) * quadratic;
       }
-      return new Score(Math.log(Math.max(influence, FLOOR)),
-          "influence=" + Evidence.significant(influence, 6) + ",self=" + Evidence.fixed(self, 3));
+      double onTrusted = influence;
+      double onItself = self;
+      return new Score(Math.log(Math.max(onTrusted, FLOOR)),
+          () -> "influence=" + Evidence.significant(onTrusted, 6) + ",self=" + Evidence.fixed(onItself, 3));
     };
   }
 

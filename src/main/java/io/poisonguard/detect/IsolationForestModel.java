@@ -93,7 +93,7 @@ public final class IsolationForestModel extends RowScoringModel<IsolationForestM
         total += depth + remaining[t][node];
       }
       double mean = total / remaining.length;
-      return new Score(Math.pow(2, -mean / norm), "path=" + Evidence.fixed(mean, 1));
+      return new Score(Math.pow(2, -mean / norm), () -> "path=" + Evidence.fixed(mean, 1));
     };
   }
 

@@ -64,9 +64,9 @@ public final class MahalanobisModel extends RowScoringModel<MahalanobisModel> {
           top = i;
         }
       }
-      distance = Math.max(distance, 0);
-      return new Score(distance, "feature=" + s.features()[top] + ",distance="
-          + Evidence.fixed(Math.sqrt(distance), 1));
+      double squared = Math.max(distance, 0);
+      String feature = s.features()[top];
+      return new Score(squared, () -> "feature=" + feature + ",distance=" + Evidence.fixed(Math.sqrt(squared), 1));
     };
   }
 

@@ -135,17 +135,17 @@ public final class PoisonScorer {
       return new Scored(fitted, fitted.verdicts(detect(onBatch, preparedBatch)).persist(BatchStorage.LEVEL));
     }
     // Fitted on the whole batch, which is also what it is calibrated on: the detectors' output over the whole
-    // batch is kept while the calibration reads its scores and the verdicts are drawn from it. The feature vector
-    // is dropped first, since nothing after the detectors reads it and it is the widest column. The verdicts are
-    // kept in turn, since every later stage reads them (source screen, flagged count, table writes, audit
-    // statistics); then the detectors' output goes. Both are on disk
-    // (BatchStorage): two batch-wide copies in the memory store are what ran a 1 GiB JVM out of heap at 10M rows.
-    Dataset<Row> detected = detect(models, preparer.transform(batch)).drop(Columns.FEATURES)
-        .persist(BatchStorage.LEVEL);
+    // batch is kept while the calibration reads its scores and the verdicts are drawn from it, feature vectors and
+    // all, since the flagged rows' evidence is read from them (a batch this small is at most the fit sample). The
+    // verdicts are kept in turn, since every later stage reads them (source screen, flagged count, table writes,
+    // audit statistics); then the detectors' output goes. Both are on disk (BatchStorage): two batch-wide copies
+    // in the memory store are what ran a 1 GiB JVM out of heap at 10M rows.
+    Detected output = detect(models, preparer.transform(batch));
+    Dataset<Row> detected = output.rows().persist(BatchStorage.LEVEL);
     try {
       Fitted fitted = batchStage(preparer, models,
           calibrate(models, detected.select(scoreCols(models)), TailCalibrator.Reference.BATCH), config, seed);
-      Dataset<Row> rows = fitted.verdicts(detected).persist(BatchStorage.LEVEL);
+      Dataset<Row> rows = fitted.verdicts(new Detected(detected, output.evidence())).persist(BatchStorage.LEVEL);
       try {
         // filled now, while the detectors' output is still kept: filled later, it would run the detectors again
         rows.count();
@@ -310,21 +310,35 @@ public final class PoisonScorer {
 
   /** The detectors' score columns only, over {@code prepared}. */
   private static Dataset<Row> scoreAll(List<DetectorModel<?>> models, Dataset<Row> prepared) {
-    return detect(models, prepared).select(scoreCols(models));
+    return detect(models, prepared).rows().select(scoreCols(models));
   }
 
   private static Column[] scoreCols(List<DetectorModel<?>> models) {
     return models.stream().map(m -> col(m.getScoreCol())).toArray(Column[]::new);
   }
 
-  /** {@code rows} with every detector's output columns (score and evidence). */
-  private static Dataset<Row> detect(List<DetectorModel<?>> models, Dataset<Row> rows) {
+  /**
+   * {@code rows} with every detector's score column, and each detector's evidence as an expression over them
+   * ({@link DetectorModel#scoreDeferringEvidence}): the verdicts read it for flagged rows only.
+   */
+  private static Detected detect(List<DetectorModel<?>> models, Dataset<Row> rows) {
     Dataset<Row> scored = rows;
+    List<Column> evidence = new ArrayList<>();
     for (DetectorModel<?> model : models) {
-      scored = model.transform(scored);
+      DetectorModel.ScoredRows output = model.scoreDeferringEvidence(scored);
+      scored = output.rows();
+      evidence.add(output.evidence());
     }
-    return scored;
+    return new Detected(scored, evidence);
   }
+
+  /**
+   * Rows with the detectors' score columns.
+   *
+   * @param rows the rows, prepared, with one score column per detector
+   * @param evidence per detector, in order, its evidence as an expression over {@code rows}' columns
+   */
+  private record Detected(Dataset<Row> rows, List<Column> evidence) {}
 
   /**
    * Calibrates each detector's score. {@code scores} must be persisted: a score with a point mass needs a
@@ -395,19 +409,28 @@ public final class PoisonScorer {
      */
     public Dataset<Row> transform(Dataset<Row> batch) {
       Dataset<Row> prepared = preparer.transform(batch);
-      Dataset<Row> df = null;
-      for (int h = 0; h < modelSets.size(); h++) {
-        Dataset<Row> rows = modelSets.size() == 1 ? prepared : prepared.where(half(seed).equalTo(h));
-        df = df == null ? detect(modelSets.get(h), rows) : df.unionByName(detect(modelSets.get(h), rows));
+      if (modelSets.size() == 1) {
+        return verdicts(detect(modelSets.get(0), prepared));
       }
-      return verdicts(df);
+      Detected[] halves = new Detected[modelSets.size()];
+      for (int h = 0; h < halves.length; h++) {
+        halves[h] = detect(modelSets.get(h), prepared.where(half(seed).equalTo(h)));
+      }
+      // each row's evidence from the detectors that scored it, those of its half
+      List<Column> evidence = new ArrayList<>();
+      for (int i = 0; i < halves[0].evidence().size(); i++) {
+        evidence.add(when(half(seed).equalTo(0), halves[0].evidence().get(i))
+            .otherwise(halves[1].evidence().get(i)));
+      }
+      return verdicts(new Detected(halves[0].rows().unionByName(halves[1].rows()), evidence));
     }
 
     /**
-     * The p-values, combined verdict and reasons over {@code df}, a prepared batch with the detectors' output
-     * (its feature vector may already be gone); the helper columns are dropped.
+     * The p-values, combined verdict and reasons over {@code detected}, a prepared batch with the detectors'
+     * scores; the helper columns are dropped.
      */
-    private Dataset<Row> verdicts(Dataset<Row> df) {
+    private Dataset<Row> verdicts(Detected detected) {
+      Dataset<Row> df = detected.rows();
       List<DetectorModel<?>> detectors = modelSets.get(0);
       List<String> helpers = new ArrayList<>(List.of(Columns.FEATURES, Columns.LABEL_INDEX));
       List<Column> p = new ArrayList<>();
@@ -419,7 +442,7 @@ public final class PoisonScorer {
         df = df.withColumn(pCol, udf((UDF1<Double, Double>) s -> calibrator.pValue(s == null ? Double.NaN : s),
             DataTypes.DoubleType).apply(col(model.getScoreCol())));
         p.add(col(pCol));
-        reasons.add(concat(lit(model.reasonCode() + ":"), col(model.getEvidenceCol())));
+        reasons.add(concat(lit(model.reasonCode() + ":"), detected.evidence().get(i)));
         helpers.add(pCol);
         helpers.add(model.getEvidenceCol());
       }

@@ -65,7 +65,9 @@ public final class RobustZModel extends RowScoringModel<RobustZModel> {
           at = i;
         }
       }
-      return new Score(best, "feature=" + s.features()[at] + ",z=" + Evidence.fixed(bestZ, 1));
+      String feature = s.features()[at];
+      double z = bestZ;
+      return new Score(best, () -> "feature=" + feature + ",z=" + Evidence.fixed(z, 1));
     };
   }
 

@@ -109,8 +109,9 @@ public final class SpectralModel extends RowScoringModel<SpectralModel> {
           bestProjection = projection / Math.sqrt(lambda);
         }
       }
-      return new Score(best, "view=" + VIEWS.get(bestView) + ",projection="
-          + Evidence.signed(bestProjection, 2));
+      String view = VIEWS.get(bestView);
+      double projection = bestProjection;
+      return new Score(best, () -> "view=" + view + ",projection=" + Evidence.signed(projection, 2));
     };
   }
 
