@@ -163,7 +163,7 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
       long size = r.getAs(GROUP_SIZE);
       return new Tuple2<>(r.<Long>getAs(ROW_HASH), new LogisticFits.Example(
           LogisticFits.design(v), (int) label, groups.fold(v, seedValue, folds), 1.0 / size));
-    }).persist(LogisticFits.FIT_ROWS_STORAGE);
+    }).persist(LogisticFits.storageFor(labelled.count()));
     try {
       int dim = rows.first()._2().x().length;
       LogisticFits.Fit fit = LogisticFits.fit(rows.map(Tuple2::_2), folds, classes, dim, getRidge());

@@ -28,11 +28,19 @@ import org.apache.spark.sql.Dataset;
  */
 final class LogisticFits {
   /**
-   * How the detectors keep their fit rows as Java objects (examples, row hashes) between passes: serialized. As
-   * objects they take several times their bytes on the heap, more than Spark's size estimate counts, and at 4M
-   * rows a 1 GiB local-mode JVM ran out of heap reading such a block back from disk.
+   * Most examples kept between passes as Java objects (some 90 MB of them); more are kept serialized. As objects
+   * they take several times their bytes on the heap, more than Spark's size estimate counts, and at 4M rows a
+   * 1 GiB local-mode JVM ran out of heap reading such a block back from disk. A fit sample is smaller (at most about
+   * {@code fit_rows}, 100,000 by default), and read back from serialized blocks every Newton pass spent most of its
+   * time in Java deserialization: the 18 passes of the 1M-row guard's fit took 6.2 s (8.7 CPU-seconds) serialized
+   * and 2.0 s (1.8) as objects, from two event-logged runs.
    */
-  static final StorageLevel FIT_ROWS_STORAGE = StorageLevel.MEMORY_AND_DISK_SER();
+  static final long OBJECT_ROWS = 250_000;
+
+  /** How {@code rows} examples are kept between passes (see {@link #OBJECT_ROWS}). */
+  static StorageLevel storageFor(long rows) {
+    return rows <= OBJECT_ROWS ? StorageLevel.MEMORY_AND_DISK() : StorageLevel.MEMORY_AND_DISK_SER();
+  }
   /**
    * Most partial sums of a pass merged in one place ({@link OrderedAggregate}): one is folds × class models × d²
    * doubles (1.2 MB for 5 folds of Letter's 26 one-vs-rest models), so the driver holds at most 16 of them, about

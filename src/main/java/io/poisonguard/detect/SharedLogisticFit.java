@@ -65,6 +65,6 @@ final class SharedLogisticFit {
   static JavaRDD<LogisticFits.Example> examples(Dataset<Row> labelled) {
     return labelled.toJavaRDD()
         .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.getAs(0)), (int) r.getDouble(1), -1, 1.0))
-        .persist(LogisticFits.FIT_ROWS_STORAGE);
+        .persist(LogisticFits.storageFor(labelled.count()));
   }
 }

@@ -101,7 +101,7 @@ public final class SourceInfluence {
             col(Columns.SOURCE)).toJavaRDD()
         .map(r -> new LogisticFits.Example(LogisticFits.design((Vector) r.get(0)), (int) r.getDouble(1),
             index.get(r.getString(2)), 1.0))
-        .persist(LogisticFits.FIT_ROWS_STORAGE);
+        .persist(LogisticFits.storageFor(perSource.stream().mapToLong(r -> r.getLong(1)).sum()));
     double[] sums;
     try {
       int dim = rows.first().x().length;
