@@ -1,6 +1,7 @@
 package io.poisonguard.detect;
 
 import io.poisonguard.spark.Columns;
+import java.util.Optional;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.MLWritable;
@@ -18,6 +19,10 @@ import org.apache.spark.sql.types.StructType;
  */
 public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
     implements DetectorParams, MLWritable {
+  /** Column of {@link #countedScores}: a score. */
+  public static final String COUNTED_SCORE = "score";
+  /** Column of {@link #countedScores}: the number of rows with that score. */
+  public static final String COUNTED_ROWS = "rows";
   private final String uid;
   private final Param<String> featuresCol;
   private final Param<String> labelCol;
@@ -105,6 +110,16 @@ public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
    */
   public DetectorModel<?> againstRowsOf(Dataset<Row> population) {
     return this;
+  }
+
+  /**
+   * The scores this detector gives the rows of the population it has counted ({@link #againstRowsOf}), as scores
+   * ({@value #COUNTED_SCORE}, double) with their numbers of rows ({@value #COUNTED_ROWS}, long), when its counts
+   * alone determine them; empty when only scoring the rows tells, as for every detector by default. A caller that
+   * calibrates on the population reads these few rows instead of scoring all of its rows.
+   */
+  public Optional<Dataset<Row>> countedScores() {
+    return Optional.empty();
   }
 
   /**

@@ -66,8 +66,10 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   /**
    * A population's outvoted triples ({@link #outvoted}): brought to the driver when few ({@code small}, a local
    * Dataset to broadcast), else the lazy aggregation itself, joined with a shuffle and counted again per use.
+   *
+   * @param rows rows in the population, or −1 when not counted (a model counting what it transforms)
    */
-  private record Outvoted(Dataset<Row> table, boolean small) {}
+  private record Outvoted(Dataset<Row> table, boolean small, long rows) {}
 
   @Override
   public String reasonCode() {
@@ -122,8 +124,29 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
 
   @Override
   public DuplicateModel againstRowsOf(Dataset<Row> population) {
-    return copyValues(new DuplicateModel(uid(), hash, countOutvoted(keyed(population))), ParamMap.empty())
-        .setParent(parent());
+    Outvoted groups = countOutvoted(keyed(population));
+    Outvoted counted = new Outvoted(groups.table(), groups.small(), population.count());
+    return copyValues(new DuplicateModel(uid(), hash, counted), ParamMap.empty()).setParent(parent());
+  }
+
+  /**
+   * With one hash table a row's score follows from its group's counts alone: the rows of an outvoted (key, label)
+   * triple, as many as the group's size less its conflicting count, score that conflicting count, and every other
+   * row of the population scores 0. With several tables a row scores its largest count over its groups, which
+   * needs the rows. Calibrating on a 1M-row batch by scoring every row took a pass of 1.7 s and a second of
+   * 0.3 s (scale data, event log); these rows are the outvoted triples, and one for the zeros.
+   */
+  @Override
+  public Optional<Dataset<Row>> countedScores() {
+    if (counted == null || hash.tables() > 1) {
+      return Optional.empty();
+    }
+    Dataset<Row> outvotedRows = counted.table().select(col(CONFLICTING).cast("double").as(COUNTED_SCORE),
+        col(GROUP).minus(col(CONFLICTING)).as(COUNTED_ROWS));
+    // one global aggregate: a single row, also when no triple is outvoted
+    Dataset<Row> zeros = outvotedRows.agg(lit(0.0).as(COUNTED_SCORE),
+        lit(counted.rows()).minus(coalesce(sum(col(COUNTED_ROWS)), lit(0L))).as(COUNTED_ROWS));
+    return Optional.of(outvotedRows.union(zeros));
   }
 
   private String keysColumn() {
@@ -146,7 +169,7 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
     Dataset<Row> outvoted = outvoted(keyed, keysColumn(), labelColumn());
     // Outvoted triples are few in any batch worth training on: usually a broadcast, else a shuffle join.
     Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(outvoted, BYTES_PER_TRIPLE);
-    return new Outvoted(few.orElse(outvoted), few.isPresent());
+    return new Outvoted(few.orElse(outvoted), few.isPresent(), -1);
   }
 
   /**

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -239,21 +240,38 @@ public final class PoisonScorer {
   /**
    * A stage fitted on the batch ({@code fitOn}), calibrated on the scores of {@link FitRows#calibrationRows}, but
    * for detectors that do not score row by row ({@link DetectorModel#scoresRowByRow}): counted within a held-out
-   * sample, their scores would be those of a smaller batch, so they are calibrated on a pass of theirs alone over
-   * the whole batch, as {@code onFitOn} (the same detectors, or their copies that have counted {@code fitOn}
-   * already, see {@link DetectorModel#againstRowsOf}) score it.
+   * sample, their scores would be those of a smaller batch, so they are calibrated on their scores of the whole
+   * batch, as {@code onFitOn} (the same detectors, or their copies that have counted {@code fitOn} already, see
+   * {@link DetectorModel#againstRowsOf}) score it: from their counts when those give the scores
+   * ({@link DetectorModel#countedScores}), else from a pass of theirs alone over the batch.
    */
   private static Fitted batchCalibrated(FitRows fitRows, Dataset<Row> fitOn, List<DetectorModel<?>> models,
       List<DetectorModel<?>> onFitOn, DetectConfig config, long seed) {
     TailCalibrator[] calibrators = new TailCalibrator[models.size()];
     if (fitRows.sampled()) {
       calibrateInto(calibrators, models, DetectorModel::scoresRowByRow, fitRows.calibrationRows());
-      calibrateInto(calibrators, onFitOn, m -> !m.scoresRowByRow(),
+      calibrateCounted(calibrators, onFitOn);
+      calibrateInto(calibrators, onFitOn, m -> !m.scoresRowByRow() && m.countedScores().isEmpty(),
           preparedColumns(fitRows.preparer().transform(fitOn)));
     } else {
       calibrateInto(calibrators, models, m -> true, fitRows.prepared());
     }
     return batchStage(fitRows.preparer(), models, List.of(calibrators), config, seed);
+  }
+
+  /**
+   * Fits the calibrators of the detectors whose counts give their scores over the rows they counted
+   * ({@link DetectorModel#countedScores}), into their positions in {@code calibrators}, from those counts.
+   */
+  private static void calibrateCounted(TailCalibrator[] calibrators, List<DetectorModel<?>> models) {
+    for (int i = 0; i < models.size(); i++) {
+      DetectorModel<?> model = models.get(i);
+      Optional<Dataset<Row>> counted = model.countedScores();
+      if (counted.isPresent()) {
+        calibrators[i] = TailCalibrator.fit(counted.get(), List.of(DetectorModel.COUNTED_SCORE),
+            DetectorModel.COUNTED_ROWS, List.of(model.unboundedScore()), TailCalibrator.Reference.BATCH).get(0);
+      }
+    }
   }
 
   /**

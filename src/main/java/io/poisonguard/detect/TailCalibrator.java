@@ -96,17 +96,30 @@ public final class TailCalibrator implements Serializable {
    */
   public static List<TailCalibrator> fit(Dataset<?> scored, List<String> scoreCols, List<Boolean> logScale,
       Reference reference) {
-    return fitColumns(scored, scoreCols.stream().map(Columns::col).toList(), logScale, reference).stream()
+    return fit(scored, scoreCols, null, logScale, reference);
+  }
+
+  /**
+   * As {@link #fit(Dataset, List, List, Reference)}, each row of {@code scored} standing for {@code weightCol}
+   * rows of the reference: for a score distribution given as distinct scores with their number of rows
+   * ({@link DetectorModel#countedScores}).
+   *
+   * @param weightCol the (integral) column of each row's weight, or null for one per row
+   */
+  public static List<TailCalibrator> fit(Dataset<?> scored, List<String> scoreCols, String weightCol,
+      List<Boolean> logScale, Reference reference) {
+    return fitColumns(scored, scoreCols.stream().map(Columns::col).toList(),
+        weightCol == null ? null : Columns.col(weightCol), logScale, reference).stream()
         .map(Fitted::calibrator).toList();
   }
 
   /** A calibrator and the number of (non-NaN) scores it was fitted on. */
   private record Fitted(TailCalibrator calibrator, long count) {}
 
-  private static List<Fitted> fitColumns(Dataset<?> scored, List<Column> scores, List<Boolean> logScale,
-      Reference reference) {
+  private static List<Fitted> fitColumns(Dataset<?> scored, List<Column> scores, Column weight,
+      List<Boolean> logScale, Reference reference) {
     double[] levels = reference == Reference.TRUSTED ? TRUSTED_LEVELS : BATCH_LEVELS;
-    QuantileSketch[] sketches = ColumnQuantiles.sketch(scored, scores, SKETCH_K);
+    QuantileSketch[] sketches = ColumnQuantiles.sketch(scored, scores, weight, SKETCH_K);
     int top = levels.length - 1;
     double[] rateFrom = reference == Reference.TRUSTED ? TRUSTED_RATE_FROM : BATCH_RATE_FROM;
     int inner = indexOf(levels, rateFrom[0]);
@@ -130,7 +143,7 @@ public final class TailCalibrator implements Serializable {
       }
     }
     List<Fitted> beyond = flat.isEmpty() ? List.of()
-        : fitColumns(scored, above, flat.stream().map(logScale::get).toList(), reference);
+        : fitColumns(scored, above, weight, flat.stream().map(logScale::get).toList(), reference);
     List<Fitted> out = new ArrayList<>();
     for (int c = 0; c < scores.size(); c++) {
       double[] q = quantiles[c];

@@ -40,27 +40,49 @@ public final class ColumnQuantiles {
 
   /** One sketch per column, for callers that also need the count of values. */
   public static QuantileSketch[] sketch(Dataset<?> data, List<Column> columns, int k) {
-    Column[] doubles = columns.stream().map(c -> c.cast("double")).toArray(Column[]::new);
-    return OrderedAggregate.of(data.select(doubles).javaRDD(), new Sketches(doubles.length, k), Sketches::add,
-        Sketches::merge, FAN_IN).columns;
+    return sketch(data, columns, null, k);
+  }
+
+  /**
+   * One sketch per column, each row counting {@code weight} times ({@link QuantileSketch#update(double, long)}):
+   * for data given as distinct values with their number of rows. A null weight column counts every row once; a
+   * null weight counts it not at all.
+   */
+  public static QuantileSketch[] sketch(Dataset<?> data, List<Column> columns, Column weight, int k) {
+    Column[] selected = new Column[columns.size() + (weight == null ? 0 : 1)];
+    for (int c = 0; c < columns.size(); c++) {
+      selected[c] = columns.get(c).cast("double");
+    }
+    if (weight != null) {
+      selected[columns.size()] = weight.cast("long");
+    }
+    return OrderedAggregate.of(data.select(selected).javaRDD(), new Sketches(columns.size(), k, weight != null),
+        Sketches::add, Sketches::merge, FAN_IN).columns;
   }
 
   /** The accumulator: one sketch per column. */
   private static final class Sketches implements Serializable {
     private static final long serialVersionUID = 1L;
     private final QuantileSketch[] columns;
+    /** Whether each row's last field is its weight. */
+    private final boolean weighted;
 
-    Sketches(int width, int k) {
+    Sketches(int width, int k, boolean weighted) {
       columns = new QuantileSketch[width];
       for (int c = 0; c < width; c++) {
         columns[c] = new QuantileSketch(k);
       }
+      this.weighted = weighted;
     }
 
     Sketches add(Row row) {
+      if (weighted && row.isNullAt(columns.length)) {
+        return this;
+      }
+      long weight = weighted ? row.getLong(columns.length) : 1;
       for (int c = 0; c < columns.length; c++) {
         if (!row.isNullAt(c)) {
-          columns[c].update(row.getDouble(c));
+          columns[c].update(row.getDouble(c), weight);
         }
       }
       return this;

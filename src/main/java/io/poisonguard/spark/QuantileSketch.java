@@ -30,6 +30,19 @@ public final class QuantileSketch implements Serializable {
   private int[] sizes = new int[1];
   /** Per level, compactions so far: their parity picks the kept offset. */
   private long[] compactions = new long[1];
+  /**
+   * Levels reached by compaction (or in a merged sketch, by its): capacities shrink below the top one of these.
+   * Levels above hold only values placed there by weight ({@link #update(double, long)}), at the top capacity: had
+   * one heavy value raised the height, every level below would have shrunk, and a weight of 3 million beside a
+   * million single values gave a rank error of 11.7/k to 19.2/k where 2/k holds without it.
+   */
+  private int height = 1;
+  /**
+   * Capacity of each level below {@link #height} ({@link #capacity}), rebuilt when the height changes: computed
+   * afresh for every level on every update, its power was a quarter of the sketches' time in a profile of the
+   * guard on a 1M-row batch (95 of 373 samples).
+   */
+  private transient int[] capacities;
   private long count;
   private double min = Double.POSITIVE_INFINITY;
   private double max = Double.NEGATIVE_INFINITY;
@@ -49,13 +62,28 @@ public final class QuantileSketch implements Serializable {
 
   /** Adds one value; NaN is ignored. */
   public void update(double value) {
-    if (Double.isNaN(value)) {
+    update(value, 1);
+  }
+
+  /**
+   * Adds {@code value} with weight {@code weight} (it counts as that many values) in one step: the weight's binary
+   * digits place it on the levels whose items weigh those powers of two, so it enters exactly, and the rank error
+   * stays that of the values added one by one. For a distribution given as (value, rows) pairs, such as scores
+   * counted per group rather than read row by row. NaN and a weight below 1 add nothing.
+   */
+  public void update(double value, long weight) {
+    if (Double.isNaN(value) || weight < 1) {
       return;
     }
-    count++;
+    count += weight;
     min = Math.min(min, value);
     max = Math.max(max, value);
-    append(0, value);
+    int level = 0;
+    for (long rest = weight; rest != 0; rest >>>= 1, level++) {
+      if ((rest & 1) != 0) {
+        append(level, value);
+      }
+    }
     compress();
   }
 
@@ -64,6 +92,7 @@ public final class QuantileSketch implements Serializable {
     count += other.count;
     min = Math.min(min, other.min);
     max = Math.max(max, other.max);
+    height = Math.max(height, other.height);
     for (int h = 0; h < other.sizes.length; h++) {
       for (int i = 0; i < other.sizes[h]; i++) {
         append(h, other.levels[h][i]);
@@ -174,9 +203,18 @@ public final class QuantileSketch implements Serializable {
     levels[level][sizes[level]++] = value;
   }
 
-  /** Capacity of {@code level} while there are {@code height} levels: k at the top, 2/3 of that per level below. */
-  private int capacity(int level, int height) {
-    return Math.max(MIN_CAPACITY, (int) Math.ceil(k * Math.pow(SHRINK, height - 1 - level)));
+  /** Capacity of {@code level}: k at the top of the {@link #height} and above, 2/3 of that per level below. */
+  private int capacity(int level) {
+    if (level >= height) {
+      return k;
+    }
+    if (capacities == null || capacities.length != height) {
+      capacities = new int[height];
+      for (int h = 0; h < height; h++) {
+        capacities[h] = Math.max(MIN_CAPACITY, (int) Math.ceil(k * Math.pow(SHRINK, height - 1 - h)));
+      }
+    }
+    return capacities[level];
   }
 
   /** Compacts the lowest over-full level until none is over capacity. */
@@ -185,7 +223,7 @@ public final class QuantileSketch implements Serializable {
     while (compacted) {
       compacted = false;
       for (int h = 0; h < sizes.length; h++) {
-        if (sizes[h] >= capacity(h, sizes.length)) {
+        if (sizes[h] >= capacity(h)) {
           compact(h);
           compacted = true;
           break;
@@ -207,6 +245,7 @@ public final class QuantileSketch implements Serializable {
     for (int i = offset; i < paired; i += 2) {
       append(h + 1, items[i]);
     }
+    height = Math.max(height, h + 2);
     items = levels[h];
     double leftover = items[size - 1];
     sizes[h] = 0;

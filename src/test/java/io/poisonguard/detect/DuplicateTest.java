@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.rand;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,9 @@ import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -187,6 +190,40 @@ class DuplicateTest {
     direct.unpersist();
     once.unpersist();
     prepared.unpersist();
+  }
+
+  @Test
+  void aCountedCopysCountsGiveItsScoresOverThePopulationAndTheirCalibration(SparkSession spark) {
+    Dataset<Row> prepared = prepare(cleanRows().unionByName(copies(spark, 3, 2, 0, false, COPY_IDS))
+        .unionByName(copies(spark, 3, 1, 0, true, 2 * COPY_IDS)), data).cache();
+    DuplicateModel model = new DuplicateDetector().setSeed(3).fit(prepared);
+    assertTrue(model.countedScores().isEmpty(), "a model that counts what it transforms has no population yet");
+    DuplicateModel counted = model.againstRowsOf(prepared);
+    Dataset<Row> fromCounts = counted.countedScores().orElseThrow();
+    Dataset<Row> scored = counted.transform(prepared).cache();
+    Map<Double, Long> byRow = histogram(scored.groupBy(col(SCORE)).count());
+    assertEquals(byRow, histogram(fromCounts.groupBy(col(DetectorModel.COUNTED_SCORE))
+        .agg(sum(col(DetectorModel.COUNTED_ROWS)))));
+    assertTrue(byRow.size() > 1 && byRow.get(0.0) < prepared.count(), "some rows score, most do not: " + byRow);
+    TailCalibrator calibratedOnRows = TailCalibrator.fit(scored, List.of(SCORE), List.of(true),
+        TailCalibrator.Reference.BATCH).get(0);
+    TailCalibrator calibratedOnCounts = TailCalibrator.fit(fromCounts, List.of(DetectorModel.COUNTED_SCORE),
+        DetectorModel.COUNTED_ROWS, List.of(true), TailCalibrator.Reference.BATCH).get(0);
+    for (double score = 0; score <= 12; score += 0.5) {
+      assertEquals(calibratedOnRows.pValue(score), calibratedOnCounts.pValue(score), "p-value of " + score);
+    }
+    // With two tables a row scores its largest count over its groups: the groups alone do not give it.
+    assertTrue(new DuplicateDetector().setNumTables(2).setSeed(3).fit(prepared).againstRowsOf(prepared)
+        .countedScores().isEmpty());
+    scored.unpersist();
+    prepared.unpersist();
+  }
+
+  /** Score → rows, from (score, rows) pairs. */
+  private static Map<Double, Long> histogram(Dataset<Row> pairs) {
+    Map<Double, Long> out = new TreeMap<>();
+    pairs.collectAsList().forEach(r -> out.put(r.getDouble(0), r.getLong(1)));
+    return out;
   }
 
   private static long differences(Dataset<Row> a, Dataset<Row> b) {

@@ -118,4 +118,36 @@ class QuantileSketchTest {
     }
     assertArrayEquals(new double[] {0, 0.3, 0.3, 1}, small.ranks(new double[] {0.5, 3, 3.5, 10}));
   }
+
+  @Test
+  void aWeightedValueCountsAsThatManyCopies() {
+    // Exact while nothing is compacted: the quantiles of the weighted sketch are those of the values repeated.
+    long[] weights = {1, 6, 3, 1_000, 0};
+    QuantileSketch weighted = new QuantileSketch(100);
+    QuantileSketch repeated = new QuantileSketch(100_000);
+    for (int v = 0; v < weights.length; v++) {
+      weighted.update(v, weights[v]);
+      for (long c = 0; c < weights[v]; c++) {
+        repeated.update(v);
+      }
+    }
+    weighted.update(Double.NaN, 5);
+    double[] levels = {0, 0.0005, 0.001, 0.005, 0.009, 0.01, 0.5, 1};
+    assertEquals(1_010, weighted.count());
+    assertArrayEquals(repeated.quantiles(levels), weighted.quantiles(levels));
+    assertArrayEquals(new double[] {0, 0, 1, 1, 2, 3, 3, 3}, weighted.quantiles(levels));
+
+    // A value weighing most of the data beside a million distinct ones: within the usual rank error.
+    QuantileSketch mixed = new QuantileSketch();
+    mixed.update(-1, 3L * N);
+    for (double v : permutation("shuffled", 17)) {
+      mixed.update(v);
+    }
+    assertEquals(4L * N, mixed.count());
+    double[] q = mixed.quantiles(new double[] {0.7, 0.8, 0.9});
+    assertEquals(-1, q[0]);
+    // 3N values of −1 below 0..N−1: the quantile at p is the value ranked p·4N − 3N among 0..N−1
+    assertEquals(0.2, (q[1] + 1) / N, 2.0 * 4 / QuantileSketch.K, "rank of the 0.8 quantile");
+    assertEquals(0.6, (q[2] + 1) / N, 2.0 * 4 / QuantileSketch.K, "rank of the 0.9 quantile");
+  }
 }
