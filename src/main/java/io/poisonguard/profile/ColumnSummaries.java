@@ -1,13 +1,12 @@
 package io.poisonguard.profile;
 
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
+import io.poisonguard.spark.QuantileSketch;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.datasketches.hll.HllSketch;
+import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
-import io.poisonguard.spark.QuantileSketch;
+import org.apache.datasketches.memory.WritableMemory;
 import org.apache.spark.sql.Row;
 
 /**
@@ -24,6 +23,10 @@ final class ColumnSummaries implements Serializable {
   private static final long serialVersionUID = 1L;
   /** HLL size: 2^12 buckets, distinct counts within about 1.6% (one standard error). */
   private static final int DISTINCT_LG_K = 12;
+  /** HLL cell type: the library's default, as the heap sketches these replaced used. */
+  private static final TgtHllType DISTINCT_TYPE = TgtHllType.HLL_4;
+  /** Bytes an HLL sketch may need, whatever it is given. */
+  private static final int DISTINCT_BYTES = HllSketch.getMaxUpdatableSerializationBytes(DISTINCT_LG_K, DISTINCT_TYPE);
 
   private final int numeric;
   private final int categorical;
@@ -41,6 +44,13 @@ final class ColumnSummaries implements Serializable {
   private final double[] mean;
   private final double[] squares;
   private final QuantileSketch[] quantiles;
+  /**
+   * Per column, its HLL sketch's updatable image, which the sketch updates in place: plain byte arrays, so that
+   * Java and Kryo serialization alike carry them. Heap sketches behind a custom {@code writeObject} came back null
+   * under Kryo (Spark's {@code spark.serializer}, often set on clusters), and the profile stage failed.
+   */
+  private final byte[][] distinctImages;
+  /** Sketches over {@link #distinctImages}; wrapped again where the images arrive deserialized. */
   private transient HllSketch[] distinct;
 
   ColumnSummaries(int numeric, int categorical) {
@@ -59,13 +69,26 @@ final class ColumnSummaries implements Serializable {
     Arrays.fill(min, Double.POSITIVE_INFINITY);
     Arrays.fill(max, Double.NEGATIVE_INFINITY);
     quantiles = new QuantileSketch[numeric];
+    distinctImages = new byte[all][];
     distinct = new HllSketch[all];
     for (int i = 0; i < numeric; i++) {
       quantiles[i] = new QuantileSketch();
     }
     for (int i = 0; i < all; i++) {
-      distinct[i] = new HllSketch(DISTINCT_LG_K);
+      distinctImages[i] = new byte[DISTINCT_BYTES];
+      distinct[i] = new HllSketch(DISTINCT_LG_K, DISTINCT_TYPE, WritableMemory.writableWrap(distinctImages[i]));
     }
+  }
+
+  /** Column {@code j}'s HLL sketch, over its image. */
+  private HllSketch distinctSketch(int j) {
+    if (distinct == null) {
+      distinct = new HllSketch[distinctImages.length];
+    }
+    if (distinct[j] == null) {
+      distinct[j] = HllSketch.writableWrap(WritableMemory.writableWrap(distinctImages[j]));
+    }
+    return distinct[j];
   }
 
   /** Adds one row: {@code numeric} doubles then {@code categorical} strings, any of them null. */
@@ -77,7 +100,7 @@ final class ColumnSummaries implements Serializable {
       }
       double v = row.getDouble(i);
       count[i]++;
-      distinct[i].update(v);
+      distinctSketch(i).update(v);
       if (Double.isNaN(v)) {
         nan[i]++;
       } else if (Double.isInfinite(v)) {
@@ -98,7 +121,7 @@ final class ColumnSummaries implements Serializable {
     for (int j = numeric; j < numeric + categorical; j++) {
       if (!row.isNullAt(j)) {
         count[j]++;
-        distinct[j].update(row.getString(j));
+        distinctSketch(j).update(row.getString(j));
       }
     }
     return this;
@@ -110,9 +133,11 @@ final class ColumnSummaries implements Serializable {
     for (int j = 0; j < count.length; j++) {
       count[j] += other.count[j];
       Union union = new Union(DISTINCT_LG_K);
-      union.update(distinct[j]);
-      union.update(other.distinct[j]);
-      distinct[j] = union.getResult();
+      union.update(distinctSketch(j));
+      union.update(other.distinctSketch(j));
+      // the union's image is as small as its content; padded to the full size, the sketch can keep growing
+      distinctImages[j] = Arrays.copyOf(union.getResult(DISTINCT_TYPE).toUpdatableByteArray(), DISTINCT_BYTES);
+      distinct[j] = null;
     }
     for (int i = 0; i < numeric; i++) {
       nan[i] += other.nan[i];
@@ -200,22 +225,6 @@ final class ColumnSummaries implements Serializable {
 
   /** Approximate distinct non-null values of column {@code j}. */
   long distinct(int j) {
-    return Math.round(distinct[j].getEstimate());
-  }
-
-  // HLL sketches are not Serializable: they travel as their own compact bytes.
-  private void writeObject(ObjectOutputStream out) throws IOException {
-    out.defaultWriteObject();
-    for (HllSketch d : distinct) {
-      out.writeObject(d.toCompactByteArray());
-    }
-  }
-
-  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
-    in.defaultReadObject();
-    distinct = new HllSketch[numeric + categorical];
-    for (int j = 0; j < distinct.length; j++) {
-      distinct[j] = HllSketch.heapify((byte[]) in.readObject());
-    }
+    return Math.round(distinctSketch(j).getEstimate());
   }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Properties;
 import java.util.Map;
@@ -14,6 +15,7 @@ import org.apache.spark.sql.SparkSession;
 public final class SparkSessions {
   /** System property naming a Spark properties file applied over the built-in defaults. */
   public static final String DEFAULTS_PROPERTY = "poisonguard.spark.defaults";
+  private static final String KRYO_REGISTRATOR = "spark.kryo.registrator";
 
   private SparkSessions() {}
 
@@ -80,6 +82,11 @@ public final class SparkSessions {
       effectiveMaster = conf.getOrDefault("spark.master", System.getProperty("spark.master", "local[*]"));
     }
     builder.master(effectiveMaster);
+    // harmless under Spark's default serializer; under Kryo it is what lets the fitted models travel
+    String registrators = conf.getOrDefault(KRYO_REGISTRATOR, System.getProperty(KRYO_REGISTRATOR, "")).trim();
+    if (!Arrays.asList(registrators.split("\\s*,\\s*")).contains(KryoRegistration.class.getName())) {
+      conf.put(KRYO_REGISTRATOR, (registrators.isEmpty() ? "" : registrators + ",") + KryoRegistration.class.getName());
+    }
     if (effectiveMaster.startsWith("local")) {
       conf.putIfAbsent("spark.driver.host", "127.0.0.1");
       conf.putIfAbsent("spark.driver.bindAddress", "127.0.0.1");

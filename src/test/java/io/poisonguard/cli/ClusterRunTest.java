@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The same pipeline on a real standalone cluster (Master and two Workers as separate JVMs, the driver a third,
- * the project jar shipped to executors) gives the same verdicts and scores as the local run.
+ * the project jar shipped to executors, Kryo serialization) gives the same verdicts and scores as the local run
+ * (Java serialization).
  */
 @Tag("cluster")
 @ExtendWith(SharedSpark.class)
@@ -68,6 +69,8 @@ class ClusterRunTest {
       cmd.add("-Dspark.executorEnv.SPARK_SCALA_VERSION=2.13");
       cmd.add("-Dspark.executorEnv.SPARK_LOCAL_IP=127.0.0.1");
       cmd.add("-Dspark.driver.host=127.0.0.1");
+      // Kryo, as clusters are often set up: the local run keeps Java serialization, so agreement covers both
+      cmd.add("-Dspark.serializer=org.apache.spark.serializer.KryoSerializer");
       cmd.add("-Dlog4j2.configurationFile=" + Path.of("conf/log4j2.properties").toAbsolutePath());
       cmd.add("-cp");
       cmd.add(StandaloneCluster.classpath());
