@@ -125,7 +125,8 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   @Override
   public DuplicateModel againstRowsOf(Dataset<Row> population) {
     Outvoted groups = countOutvoted(keyed(population));
-    Outvoted counted = new Outvoted(groups.table(), groups.small(), population.count());
+    // the population's size is read only where the counts give the scores (countedScores)
+    Outvoted counted = new Outvoted(groups.table(), groups.small(), hash.tables() == 1 ? population.count() : -1);
     return copyValues(new DuplicateModel(uid(), hash, counted), ParamMap.empty()).setParent(parent());
   }
 
