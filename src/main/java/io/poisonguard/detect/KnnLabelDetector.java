@@ -31,10 +31,10 @@ import org.apache.spark.sql.Row;
  * {@code given=spam,predicted=nonspam,p=0.83} (p = the predicted class's Laplace-smoothed share of the k neighbours).
  *
  * <p>Cost: fit reads the data three times (count, sample, feature spreads for the hash) and spends
- * {@code maxRows² × d} on the driver for the thresholds; transform costs {@code maxRows × d} multiply-adds per row,
- * one single-precision BLAS matrix-vector product against the pool (vectorised when the JDK's vector module is
- * present), then a scan of the {@code maxRows} distances for the top k. Lower {@code maxRows} (or disable) where
- * that is too much.
+ * {@code maxRows² × d} on the driver for the thresholds; transform costs {@code maxRows} multiply-adds per row and
+ * nonzero feature, a single-precision product against the pool ({@link PoolProduct}, vectorised when the JDK's
+ * vector module is present), then a scan of the {@code maxRows} distances for the top k. Lower {@code maxRows} (or
+ * disable) where that is too much.
  */
 public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   /** Reason code and registry name. */

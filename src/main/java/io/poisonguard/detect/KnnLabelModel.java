@@ -1,6 +1,5 @@
 package io.poisonguard.detect;
 
-import dev.ludovic.netlib.blas.JavaBLAS;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,16 +56,17 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
 
   /**
    * The pool laid out for the search: one flat feature-major array in single precision (all pool rows' first
-   * feature, then their second, ..., then their squared norms), so that one matrix-vector product that runs along
-   * the pool (BLAS, vectorised where the JDK allows) gives every pool row's closeness q·x − ‖x‖²/2, which ranks pool
-   * rows as the squared distance ‖q‖² − 2 q·x + ‖x‖² does (‖q‖² is the same for all of them), largest closest.
-   * Feature-major because the rows are short (d + 1 entries) and the pool long: the product then streams through
-   * vectors of pool length, which measured 1.4× faster per query than one short dot product per pool row (5,000 ×
-   * 33 pool, VectorBLAS on this 2-core machine: 16.8 against 22.5 µs, warm). Single precision because the product is
-   * bound by reading the pool, which then fits a core's 1 MiB L2 cache (5,000 × 33 doubles do not). The norms ride
-   * in the product so that the top-k scan reads one float per pool row: with the norms kept apart in double
-   * precision, the scan cost more than the product (a standalone microbenchmark on a synthetic 5,000 × 33 pool:
-   * product and scan 23.8 against 14.3 µs per query, the same top-k on 2,000 queries). Features are log-compressed, so a float's 7 digits only reorder neighbours whose
+   * feature, then their second, ..., then their squared norms), so that one product that runs along the pool
+   * ({@link PoolProduct}) gives every pool row's closeness q·x − ‖x‖²/2, which ranks pool rows as the squared
+   * distance ‖q‖² − 2 q·x + ‖x‖² does (‖q‖² is the same for all of them), largest closest. The product skips the
+   * query's zero entries, most of them on sparse data. Feature-major because the rows are short (d + 1 entries) and
+   * the pool long: the product then streams through vectors of pool length, which measured 1.4× faster per query
+   * than one short dot product per pool row (5,000 × 33 pool, a BLAS product on this 2-core machine: 16.8 against
+   * 22.5 µs, warm). Single precision because the product is bound by reading the pool, which then fits a core's
+   * 1 MiB L2 cache (5,000 × 33 doubles do not). The norms ride in the product so that the top-k scan reads one
+   * float per pool row: with the norms kept apart in double precision, the scan cost more than the product (a
+   * standalone microbenchmark on a synthetic 5,000 × 33 pool: product and scan 23.8 against 14.3 µs per query, the
+   * same top-k on 2,000 queries). Features are log-compressed, so a float's 7 digits only reorder neighbours whose
    * distances agree to about one part in 10⁶.
    */
   static final class Search implements Serializable {
@@ -126,11 +126,17 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
       float[] closeness = closenessBuffer(size);
       if (size > 0) {
         float[] query = new float[width];
+        int[] nonzero = new int[width];
+        int count = 0;
         for (int i = 0; i < width - 1; i++) {
           query[i] = (float) x[i];
+          if (query[i] != 0f) {
+            nonzero[count++] = i;
+          }
         }
         query[width - 1] = -0.5f;
-        JavaBLAS.getInstance().sgemv("N", size, width, 1.0f, flat, size, query, 1, 0.0f, closeness, 1);
+        nonzero[count++] = width - 1;
+        PoolProduct.sums(flat, size, query, nonzero, count, closeness);
         // The row's own near-copies are struck out before the scan: checked inside it, they made the scan cost
         // over twice the product (1M-row profile); struck out, scoring 1M rows took 9.1 instead of 14.4 s.
         for (int t = 0; t < rowsByKey.size(); t++) {

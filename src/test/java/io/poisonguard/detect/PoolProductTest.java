@@ -1,0 +1,75 @@
+package io.poisonguard.detect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The neighbour search's product on spambase's rows (log-compressed, as the search takes them): the vector kernel
+ * and the scalar loop give the same sums to the bit, and the sums are the dot products over the nonzero entries.
+ */
+class PoolProductTest {
+  private static final int POOL = 3001;
+  private static final int QUERIES = 400;
+
+  /** Spambase's feature rows, each entry signed-log-compressed, in file order. */
+  private static float[][] spambase() throws IOException {
+    List<String> lines = Files.readAllLines(Path.of("data/spambase.csv"));
+    float[][] rows = new float[lines.size() - 1][];
+    for (int r = 1; r < lines.size(); r++) {
+      String[] cells = lines.get(r).split(",");
+      float[] row = new float[cells.length - 1];
+      for (int c = 0; c < row.length; c++) {
+        double v = Double.parseDouble(cells[c]);
+        row[c] = (float) (Math.signum(v) * Math.log1p(Math.abs(v)));
+      }
+      rows[r - 1] = row;
+    }
+    return rows;
+  }
+
+  @Test
+  void theVectorKernelAndTheScalarLoopAgreeToTheBitAndSumTheNonzeroProducts() throws IOException {
+    float[][] rows = spambase();
+    int d = rows[0].length;
+    // the first POOL rows, feature-major; an odd size leaves a tail beyond the vector blocks
+    float[] pool = new float[POOL * d];
+    for (int r = 0; r < POOL; r++) {
+      for (int c = 0; c < d; c++) {
+        pool[c * POOL + r] = rows[r][c];
+      }
+    }
+    float[] vector = new float[POOL];
+    float[] scalar = new float[POOL];
+    int[] nonzero = new int[d];
+    long entries = 0;
+    long zeros = 0;
+    for (int k = 0; k < QUERIES; k++) {
+      float[] query = rows[POOL + k * 3];
+      int count = 0;
+      for (int c = 0; c < d; c++) {
+        if (query[c] != 0f) {
+          nonzero[count++] = c;
+        }
+      }
+      entries += d;
+      zeros += d - count;
+      VectorPoolProduct.sums(pool, POOL, query, nonzero, count, vector);
+      PoolProduct.scalarSums(pool, POOL, query, nonzero, count, scalar, 0);
+      for (int r = 0; r < POOL; r++) {
+        assertEquals(Float.floatToIntBits(scalar[r]), Float.floatToIntBits(vector[r]), "query " + k + ", row " + r);
+        double exact = 0;
+        for (int c = 0; c < d; c++) {
+          exact += (double) pool[c * POOL + r] * query[c];
+        }
+        assertEquals(exact, scalar[r], 1e-5 * (1 + Math.abs(exact)), "query " + k + ", row " + r);
+      }
+    }
+    assertTrue(zeros > entries / 2, "spambase rows are mostly zeros: " + zeros + " of " + entries);
+  }
+}
