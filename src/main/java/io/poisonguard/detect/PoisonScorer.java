@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -337,17 +338,40 @@ public final class PoisonScorer {
 
   /**
    * {@code rows} with every detector's score column, and each detector's evidence as an expression over them
-   * ({@link DetectorModel#scoreDeferringEvidence}): the verdicts read it for flagged rows only.
+   * ({@link DetectorModel#scoreDeferringEvidence}): the verdicts read it for flagged rows only. The detectors that
+   * score row by row score each row in one call ({@link RowScoringModel#scoreTogether}); the columns come in
+   * detector order all the same.
    */
   private static Detected detect(List<DetectorModel<?>> models, Dataset<Row> rows) {
-    Dataset<Row> scored = rows;
-    List<Column> evidence = new ArrayList<>();
+    List<RowScoringModel<?>> rowByRow = new ArrayList<>();
     for (DetectorModel<?> model : models) {
-      DetectorModel.ScoredRows output = model.scoreDeferringEvidence(scored);
-      scored = output.rows();
-      evidence.add(output.evidence());
+      if (model instanceof RowScoringModel<?> scorer) {
+        rowByRow.add(scorer);
+      }
     }
-    return new Detected(scored, evidence);
+    RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(rowByRow, rows);
+    Dataset<Row> scored = together.rows();
+    Column[] evidence = new Column[models.size()];
+    for (int i = 0, next = 0; i < models.size(); i++) {
+      DetectorModel<?> model = models.get(i);
+      if (model instanceof RowScoringModel<?>) {
+        evidence[i] = together.evidence().get(next++);
+      } else {
+        DetectorModel.ScoredRows output = model.scoreDeferringEvidence(scored);
+        scored = output.rows();
+        evidence[i] = output.evidence();
+      }
+    }
+    List<String> columns = new ArrayList<>(List.of(rows.columns()));
+    Set<String> written = Set.of(scored.columns());
+    for (DetectorModel<?> model : models) {
+      columns.add(model.getScoreCol());
+      if (written.contains(model.getEvidenceCol())) {
+        columns.add(model.getEvidenceCol());
+      }
+    }
+    scored = scored.select(columns.stream().map(Columns::col).toArray(Column[]::new));
+    return new Detected(scored, List.of(evidence));
   }
 
   /**

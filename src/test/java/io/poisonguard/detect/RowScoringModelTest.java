@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Deferred evidence ({@link DetectorModel#scoreDeferringEvidence}) is the evidence {@code transform} writes, row
- * for row, for every default detector: the detection stage reads flagged rows' reasons from it.
+ * for row, for every default detector: the detection stage reads flagged rows' reasons from it. Detectors scored
+ * together ({@link RowScoringModel#scoreTogether}, as the detection stage scores them) give each one's own scores
+ * and evidence.
  */
 @ExtendWith(SharedSpark.class)
 class RowScoringModelTest {
@@ -51,6 +54,37 @@ class RowScoringModelTest {
         assertTrue(written.stream().anyMatch(r -> !r.isNullAt(2)), model.reasonCode() + " explains some rows");
       }
       assertEquals(estimators.size() - 1, rowByRow, "every default detector but duplicates scores row by row");
+      prepared.unpersist();
+    } finally {
+      data.release();
+    }
+  }
+
+  @Test
+  void scoringTogetherGivesEachDetectorsOwnScoresAndEvidence(SparkSession spark) {
+    Spambase data = Spambase.load(spark);
+    try {
+      Dataset<Row> batch = data.withBackdoor();
+      Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch)
+          .select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX).cache();
+      List<RowScoringModel<?>> models = new ArrayList<>();
+      for (DetectorEstimator<?> estimator : DetectorRegistry.build(DetectConfig.defaults().detectors(), 7)) {
+        if (estimator.fit(prepared) instanceof RowScoringModel<?> model) {
+          models.add(model);
+        }
+      }
+      RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(models, prepared);
+      assertEquals(models.size(), together.evidence().size());
+      for (int i = 0; i < models.size(); i++) {
+        RowScoringModel<?> model = models.get(i);
+        List<Row> alone = model.transform(prepared)
+            .select(col(Columns.ID), col(model.getScoreCol()), col(model.getEvidenceCol()))
+            .orderBy(Columns.ID).collectAsList();
+        List<Row> jointly = together.rows().withColumn(DEFERRED, together.evidence().get(i))
+            .select(col(Columns.ID), col(model.getScoreCol()), col(DEFERRED))
+            .orderBy(Columns.ID).collectAsList();
+        assertEquals(alone, jointly, model.reasonCode());
+      }
       prepared.unpersist();
     } finally {
       data.release();
