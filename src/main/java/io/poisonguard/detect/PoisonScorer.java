@@ -22,6 +22,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
@@ -477,17 +478,31 @@ public final class PoisonScorer {
       List<String> helpers = new ArrayList<>(List.of(Columns.FEATURES, Columns.LABEL_INDEX));
       List<Column> p = new ArrayList<>();
       List<Column> reasons = new ArrayList<>();
+      TailCalibrator[] tails = calibrators.toArray(TailCalibrator[]::new);
+      // Every detector's tail probability from one call per row, kept in one place (non-deterministic for that
+      // alone) so that its readers, the combination's several steps, do not call it again.
+      UserDefinedFunction tailProbabilities = udf((UDF1<Row, double[]>) scores -> {
+        double[] out = new double[tails.length];
+        for (int i = 0; i < tails.length; i++) {
+          out[i] = tails[i].pValue(scores.isNullAt(i) ? Double.NaN : scores.getDouble(i));
+        }
+        return out;
+      }, DataTypes.createArrayType(DataTypes.DoubleType, false)).asNondeterministic();
+      String all = Columns.PREFIX + "p_all";
+      df = df.withColumn(all, tailProbabilities.apply(functions.struct(
+          detectors.stream().map(m -> col(m.getScoreCol())).toArray(Column[]::new))));
+      helpers.add(all);
+      Map<String, Column> pColumns = new LinkedHashMap<>();
       for (int i = 0; i < detectors.size(); i++) {
         DetectorModel<?> model = detectors.get(i);
-        TailCalibrator calibrator = calibrators.get(i);
         String pCol = Columns.PREFIX + "p_" + model.reasonCode();
-        df = df.withColumn(pCol, udf((UDF1<Double, Double>) s -> calibrator.pValue(s == null ? Double.NaN : s),
-            DataTypes.DoubleType).apply(col(model.getScoreCol())));
+        pColumns.put(pCol, col(all).getItem(i));
         p.add(col(pCol));
         reasons.add(concat(lit(model.reasonCode() + ":"), detected.evidence().get(i)));
         helpers.add(pCol);
         helpers.add(model.getEvidenceCol());
       }
+      df = df.withColumns(pColumns);
       // A label the reference never saw has probability 0 under every model fitted on it: no detector can weigh
       // it, so the row is flagged for that alone, and says so.
       Column unseen = preparer.unseenLabel(df);

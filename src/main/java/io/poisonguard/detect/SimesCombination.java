@@ -3,18 +3,21 @@ package io.poisonguard.detect;
 import static org.apache.spark.sql.functions.array;
 import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.filter;
-import static org.apache.spark.sql.functions.greatest;
-import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.udf;
 
 import io.poisonguard.spark.Columns;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The Simes bound, for p-values calibrated on the batch itself: with k detectors and p_(1) ≤ … ≤ p_(k), the
@@ -27,40 +30,49 @@ import org.apache.spark.sql.Row;
  * 0.889 for 10% label flips, 0.865 against 0.825 for a 5% backdoor.
  */
 final class SimesCombination implements Combination {
-  private static final String SORTED = Columns.PREFIX + "simes_sorted";
-  private static final String COMBINED = Columns.PREFIX + "simes_p";
-  private static final String CUT = Columns.PREFIX + "simes_cut";
+  private static final String BOUND = Columns.PREFIX + "simes";
+  private static final StructType BOUND_TYPE = new StructType()
+      .add("score", DataTypes.DoubleType, false)
+      .add("flagged", DataTypes.BooleanType, false)
+      .add("cut", DataTypes.DoubleType, false);
 
   @Override
   public Dataset<Row> combine(Dataset<Row> scored, List<Column> pValues, List<Column> reasons, double targetFpr) {
     int k = pValues.size();
-    Column[] p = pValues.toArray(Column[]::new);
     Column[] candidates = new Column[k];
     for (int i = 0; i < k; i++) {
-      candidates[i] = struct(p[i].as("p"), lit(i).as("order"), reasons.get(i).as("reason"));
+      candidates[i] = struct(pValues.get(i).as("p"), lit(i).as("order"), reasons.get(i).as("reason"));
     }
-    // Each step is its own column, so the sort runs once per row and the bound once (written as one nested
-    // expression, the sorted array was rebuilt for every use of it). Element-wise terms over the k sorted
-    // p-values keep it all compiled code; only the reasons' filter is a higher-order function.
-    Column sorted = col(SORTED);
-    Column[] terms = new Column[k + 1];
-    Column[] cuts = new Column[k + 1];
-    terms[0] = lit(1.0);
-    cuts[0] = lit(0.0);
-    for (int j = 0; j < k; j++) {
-      double level = (j + 1) * targetFpr / k;
-      terms[j + 1] = sorted.getItem(j).multiply(k).divide(j + 1);
-      cuts[j + 1] = when(sorted.getItem(j).leq(level), lit(level)).otherwise(lit(0.0));
-    }
-    Column cut = col(CUT);
+    // The verdict and the cut from one call per row, kept in one place (non-deterministic for that alone), and
+    // read as fields: written as column expressions, each step of the bound took a plan step of its own, every
+    // one a copy of the whole row.
+    UserDefinedFunction bound = udf((UDF1<Row, Row>) p -> {
+      double[] sorted = new double[k];
+      for (int i = 0; i < k; i++) {
+        sorted[i] = p.getDouble(i);
+      }
+      Arrays.sort(sorted);
+      double combined = 1.0;
+      double cut = 0.0;
+      for (int j = 0; j < k; j++) {
+        double term = sorted[j] * k / (j + 1);
+        if (term < combined) {
+          combined = term;
+        }
+        double level = (j + 1) * targetFpr / k;
+        if (sorted[j] <= level && level > cut) {
+          cut = level;
+        }
+      }
+      return RowFactory.create(Math.max(0.0, 1.0 - combined), combined <= targetFpr, cut);
+    }, BOUND_TYPE).asNondeterministic();
+    Column cut = col(BOUND).getField("cut");
     Column fired = filter(array(candidates), c -> c.getField("p").leq(cut).and(cut.gt(0)));
     return scored
-        .withColumn(SORTED, sort_array(array(p)))
-        .withColumn(COMBINED, least(terms))
-        .withColumn(CUT, greatest(cuts))
-        .withColumn(Columns.POISON_SCORE, greatest(lit(0.0), lit(1.0).minus(col(COMBINED))))
-        .withColumn(Columns.FLAGGED, col(COMBINED).leq(targetFpr))
+        .withColumn(BOUND, bound.apply(struct(pValues.toArray(Column[]::new))))
+        .withColumn(Columns.POISON_SCORE, col(BOUND).getField("score"))
+        .withColumn(Columns.FLAGGED, col(BOUND).getField("flagged"))
         .withColumn(Columns.REASONS, Combination.reasonsOfFlagged(fired))
-        .drop(SORTED, COMBINED, CUT);
+        .drop(BOUND);
   }
 }
