@@ -1,12 +1,13 @@
 package io.poisonguard.detect;
 
-import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.coalesce;
 import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map_from_arrays;
+import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.try_element_at;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.poisonguard.config.ConfigException;
@@ -19,8 +20,9 @@ import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.AttributeGroup;
 import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.attribute.NumericAttribute;
-import org.apache.spark.ml.functions;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
@@ -29,14 +31,16 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A fitted {@link FeaturePreparer}: a pure column expression (no UDF, no shuffle), so Spark runs it inside
- * each partition's generated code. Keeps every input column and adds the vector and class-index columns.
+ * A fitted {@link FeaturePreparer}: a map over each row (no shuffle), run inside each partition's generated code.
+ * Keeps every input column and adds the vector and class-index columns.
  */
 public final class FeaturePreparerModel extends Model<FeaturePreparerModel> implements MLWritable {
   /**
@@ -149,11 +153,10 @@ public final class FeaturePreparerModel extends Model<FeaturePreparerModel> impl
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());
+    int numeric = state.numeric().length;
     List<Column> parts = new ArrayList<>();
-    for (int i = 0; i < state.numeric().length; i++) {
-      Column x = col(state.numeric()[i]).cast("double");
-      Column imputed = when(x.isNull().or(isnan(x)), lit(state.median()[i])).otherwise(x);
-      parts.add(imputed.minus(lit(state.median()[i])).divide(lit(state.scale()[i])));
+    for (String c : state.numeric()) {
+      parts.add(col(c).cast("double"));
     }
     for (int j = 0; j < state.categorical().length; j++) {
       Map<String, Double> codes = state.rarity().get(j);
@@ -162,10 +165,23 @@ public final class FeaturePreparerModel extends Model<FeaturePreparerModel> impl
       Column value = coalesce(col(state.categorical()[j]).cast("string"), lit(FeaturePreparer.NULL_CATEGORY));
       parts.add(coalesce(try_element_at(table, value), lit(state.unseenRarity()[j])));
     }
+    double[] median = state.median();
+    double[] scale = state.scale();
+    // Imputation and scaling in one call per row: as one column expression per feature, with the null, NaN and
+    // division checks of each, they were over half of the generated code of every plan that prepares rows, and
+    // pushed the guard's scoring pass over the size the JIT compiles (10,594 bytes against 8,000 at 32 features).
+    UserDefinedFunction assemble = udf((UDF1<Row, Vector>) raw -> {
+      double[] x = new double[raw.length()];
+      for (int i = 0; i < x.length; i++) {
+        double v = raw.isNullAt(i) ? Double.NaN : raw.getDouble(i);
+        x[i] = i < numeric ? ((Double.isNaN(v) ? median[i] : v) - median[i]) / scale[i] : v;
+      }
+      return Vectors.dense(x);
+    }, SQLDataTypes.VectorType());
     Attribute[] attributes = featureNames().stream()
         .map(n -> NumericAttribute.defaultAttr().withName(n)).toArray(Attribute[]::new);
     String out = getOrDefault(outputCol);
-    Column vector = functions.array_to_vector(array(parts.toArray(new Column[0])))
+    Column vector = assemble.apply(struct(parts.toArray(new Column[0])))
         .as(out, new AttributeGroup(out, attributes).toMetadata());
     // The class names ride along as the index column's nominal attribute, so detectors can name classes.
     String index = getOrDefault(labelIndexCol);
