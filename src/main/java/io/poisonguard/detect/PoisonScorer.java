@@ -364,7 +364,7 @@ public final class PoisonScorer {
       }
     }
     List<String> columns = new ArrayList<>(List.of(rows.columns()));
-    Set<String> written = Set.of(scored.columns());
+    Set<String> written = Set.copyOf(List.of(scored.columns()));
     for (DetectorModel<?> model : models) {
       columns.add(model.getScoreCol());
       if (written.contains(model.getEvidenceCol())) {
