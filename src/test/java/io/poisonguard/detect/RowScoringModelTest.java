@@ -11,10 +11,14 @@ import io.poisonguard.spark.SharedSpark;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -24,70 +28,76 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and evidence.
  */
 @ExtendWith(SharedSpark.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RowScoringModelTest {
   private static final String DEFERRED = "deferred_evidence";
 
-  @Test
-  void deferredEvidenceIsTheEvidenceTransformWrites(SparkSession spark) {
-    Spambase data = Spambase.load(spark);
-    try {
-      Dataset<Row> batch = data.withBackdoor();
-      Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch)
-          .select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX).cache();
-      List<DetectorEstimator<?>> estimators = DetectorRegistry.build(DetectConfig.defaults().detectors(), 7);
-      int rowByRow = 0;
-      for (DetectorEstimator<?> estimator : estimators) {
-        DetectorModel<?> model = estimator.fit(prepared);
-        DetectorModel.ScoredRows deferred = model.scoreDeferringEvidence(prepared);
-        if (model instanceof RowScoringModel<?>) {
-          rowByRow++;
-          assertFalse(Arrays.asList(deferred.rows().columns()).contains(model.getEvidenceCol()),
-              model.reasonCode() + ": no evidence column until it is read");
-        }
-        List<Row> written = model.transform(prepared)
-            .select(col(Columns.ID), col(model.getScoreCol()), col(model.getEvidenceCol()))
-            .orderBy(Columns.ID).collectAsList();
-        List<Row> read = deferred.rows().withColumn(DEFERRED, deferred.evidence())
-            .select(col(Columns.ID), col(model.getScoreCol()), col(DEFERRED))
-            .orderBy(Columns.ID).collectAsList();
-        assertEquals(written, read, model.reasonCode());
-        assertTrue(written.stream().anyMatch(r -> !r.isNullAt(2)), model.reasonCode() + " explains some rows");
-      }
-      assertEquals(estimators.size() - 1, rowByRow, "every default detector but duplicates scores row by row");
-      prepared.unpersist();
-    } finally {
-      data.release();
+  private Spambase data;
+  /** Backdoored spambase, prepared: ids, features and class indices. */
+  private Dataset<Row> prepared;
+  /** Every default detector, fitted on {@link #prepared}. */
+  private List<DetectorModel<?>> models;
+
+  @BeforeAll
+  void fit(SparkSession spark) {
+    data = Spambase.load(spark);
+    Dataset<Row> batch = data.withBackdoor();
+    prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch)
+        .select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX).cache();
+    models = new ArrayList<>();
+    for (DetectorEstimator<?> estimator : DetectorRegistry.build(DetectConfig.defaults().detectors(), 7)) {
+      models.add(estimator.fit(prepared));
     }
   }
 
+  @AfterAll
+  void release() {
+    prepared.unpersist();
+    data.release();
+  }
+
   @Test
-  void scoringTogetherGivesEachDetectorsOwnScoresAndEvidence(SparkSession spark) {
-    Spambase data = Spambase.load(spark);
-    try {
-      Dataset<Row> batch = data.withBackdoor();
-      Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch)
-          .select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX).cache();
-      List<RowScoringModel<?>> models = new ArrayList<>();
-      for (DetectorEstimator<?> estimator : DetectorRegistry.build(DetectConfig.defaults().detectors(), 7)) {
-        if (estimator.fit(prepared) instanceof RowScoringModel<?> model) {
-          models.add(model);
-        }
+  void deferredEvidenceIsTheEvidenceTransformWrites() {
+    int rowByRow = 0;
+    for (DetectorModel<?> model : models) {
+      DetectorModel.ScoredRows deferred = model.scoreDeferringEvidence(prepared);
+      if (model instanceof RowScoringModel<?>) {
+        rowByRow++;
+        assertFalse(Arrays.asList(deferred.rows().columns()).contains(model.getEvidenceCol()),
+            model.reasonCode() + ": no evidence column until it is read");
       }
-      RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(models, prepared);
-      assertEquals(models.size(), together.evidence().size());
-      for (int i = 0; i < models.size(); i++) {
-        RowScoringModel<?> model = models.get(i);
-        List<Row> alone = model.transform(prepared)
-            .select(col(Columns.ID), col(model.getScoreCol()), col(model.getEvidenceCol()))
-            .orderBy(Columns.ID).collectAsList();
-        List<Row> jointly = together.rows().withColumn(DEFERRED, together.evidence().get(i))
-            .select(col(Columns.ID), col(model.getScoreCol()), col(DEFERRED))
-            .orderBy(Columns.ID).collectAsList();
-        assertEquals(alone, jointly, model.reasonCode());
-      }
-      prepared.unpersist();
-    } finally {
-      data.release();
+      List<Row> written = written(model);
+      assertEquals(written, read(model, deferred.rows(), deferred.evidence()), model.reasonCode());
+      assertTrue(written.stream().anyMatch(r -> !r.isNullAt(2)), model.reasonCode() + " explains some rows");
     }
+    assertEquals(models.size() - 1, rowByRow, "every default detector but duplicates scores row by row");
+  }
+
+  @Test
+  void scoringTogetherGivesEachDetectorsOwnScoresAndEvidence() {
+    List<RowScoringModel<?>> rowByRow = new ArrayList<>();
+    for (DetectorModel<?> model : models) {
+      if (model instanceof RowScoringModel<?> scorer) {
+        rowByRow.add(scorer);
+      }
+    }
+    RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(rowByRow, prepared);
+    assertEquals(rowByRow.size(), together.evidence().size());
+    for (int i = 0; i < rowByRow.size(); i++) {
+      RowScoringModel<?> model = rowByRow.get(i);
+      assertEquals(written(model), read(model, together.rows(), together.evidence().get(i)), model.reasonCode());
+    }
+  }
+
+  /** Each row's id, score and evidence as {@code transform} writes them. */
+  private List<Row> written(DetectorModel<?> model) {
+    return model.transform(prepared).select(col(Columns.ID), col(model.getScoreCol()), col(model.getEvidenceCol()))
+        .orderBy(Columns.ID).collectAsList();
+  }
+
+  /** Each row's id, score and evidence, the evidence read from {@code evidence} over {@code scored}. */
+  private static List<Row> read(DetectorModel<?> model, Dataset<Row> scored, Column evidence) {
+    return scored.withColumn(DEFERRED, evidence).select(col(Columns.ID), col(model.getScoreCol()), col(DEFERRED))
+        .orderBy(Columns.ID).collectAsList();
   }
 }
