@@ -64,7 +64,8 @@ final class SimesCombination implements Combination {
           cut = level;
         }
       }
-      return RowFactory.create(Math.max(0.0, 1.0 - combined), combined <= targetFpr, cut);
+      // combined starts at 1 and only falls, so the poison score 1 - combined is never negative
+      return RowFactory.create(1.0 - combined, combined <= targetFpr, cut);
     }, BOUND_TYPE).asNondeterministic();
     Column cut = col(BOUND).getField("cut");
     Column fired = filter(array(candidates), c -> c.getField("p").leq(cut).and(cut.gt(0)));
