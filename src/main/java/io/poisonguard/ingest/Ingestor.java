@@ -47,6 +47,9 @@ public final class Ingestor {
   private static final double NUMERIC_SHARE = 0.95;
   /** Size of a repeated id with its first position (an id and a file path of some tens of bytes each). */
   private static final long BYTES_PER_REPEAT = 256;
+  /** Size of a repeated id hash (a long as a row, and again in the broadcast hash relation). */
+  private static final long BYTES_PER_HASH = 48;
+  private static final String ID_HASH = "__id_hash";
 
   private final SparkSession spark;
 
@@ -70,7 +73,16 @@ public final class Ingestor {
     if (input.id() == null) {
       return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
     }
-    Dataset<Row> repeats = repeatedIds(typed);
+    // Ids are first counted by a 64-bit hash: a long per record through the shuffle, where grouping by the id itself
+    // also carries its first position (a file path) per distinct id. Only the records under a repeated hash, none
+    // in a batch of unique ids, are then grouped by id; when too many hashes repeat to broadcast, every record is.
+    Optional<Dataset<Row>> repeatedHashes = BroadcastLookup.collectIfSmall(repeatedHashes(typed), BYTES_PER_HASH);
+    if (repeatedHashes.isPresent() && repeatedHashes.get().isEmpty()) {
+      return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
+    }
+    Dataset<Row> candidates = repeatedHashes.map(hashes -> typed.join(functions.broadcast(hashes),
+        idHash().equalTo(functions.col(ID_HASH)), "left_semi")).orElse(typed);
+    Dataset<Row> repeats = repeatedIds(candidates);
     // Repeated ids are brought to the driver only up to the broadcast threshold's worth (BroadcastLookup).
     Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(repeats, BYTES_PER_REPEAT);
     if (few.isPresent() && few.get().isEmpty()) {
@@ -332,6 +344,23 @@ public final class Ingestor {
       list.add(values.get(i));
     }
     return list.toString();
+  }
+
+  /** A record's id hashed to 64 bits: equal ids hash alike, and distinct ones rarely do. */
+  private static Column idHash() {
+    return functions.xxhash64(Columns.col(Columns.ID));
+  }
+
+  /**
+   * The id hashes that more than one readable record carries: a superset of the repeated ids' hashes, since
+   * distinct ids may share a hash.
+   */
+  private static Dataset<Row> repeatedHashes(Dataset<Row> records) {
+    return records.filter(Columns.col(Columns.ERROR).isNull())
+        .groupBy(idHash().as(ID_HASH))
+        .agg(functions.count(functions.lit(1)).as("__n"))
+        .filter(functions.col("__n").gt(1))
+        .select(ID_HASH);
   }
 
   /**
