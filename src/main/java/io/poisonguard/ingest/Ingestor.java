@@ -76,11 +76,11 @@ public final class Ingestor {
     // Ids are first counted by a 64-bit hash: a long per record through the shuffle, where grouping by the id itself
     // also carries its first position (a file path) per distinct id. Only the records under a repeated hash, none
     // in a batch of unique ids, are then grouped by id; when too many hashes repeat to broadcast, every record is.
-    Optional<Dataset<Row>> repeatedHashes = BroadcastLookup.collectIfSmall(repeatedHashes(typed), BYTES_PER_HASH);
-    if (repeatedHashes.isPresent() && repeatedHashes.get().isEmpty()) {
+    Optional<Dataset<Row>> fewHashes = BroadcastLookup.collectIfSmall(repeatedHashes(typed), BYTES_PER_HASH);
+    if (fewHashes.isPresent() && fewHashes.get().isEmpty()) {
       return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
     }
-    Dataset<Row> candidates = repeatedHashes.map(hashes -> typed.join(functions.broadcast(hashes),
+    Dataset<Row> candidates = fewHashes.map(hashes -> typed.join(functions.broadcast(hashes),
         idHash().equalTo(functions.col(ID_HASH)), "left_semi")).orElse(typed);
     Dataset<Row> repeats = repeatedIds(candidates);
     // Repeated ids are brought to the driver only up to the broadcast threshold's worth (BroadcastLookup).
