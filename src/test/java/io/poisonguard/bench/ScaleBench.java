@@ -1,5 +1,6 @@
 package io.poisonguard.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.management.HotSpotDiagnosticMXBean;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -182,39 +184,43 @@ public final class ScaleBench {
   }
 
   /**
-   * Writes the markdown table from the JSON figures in {@code results} ({@code bare-<rows>.json},
-   * {@code guard-<rows>.json}); {@code header} names the commit and date.
+   * Writes the markdown tables from the JSON figures in {@code results}: {@code bare-<rows>-<round>.json} and
+   * {@code guard-<rows>-<round>.json}, one pair per round (a bare pass, then the guard), and {@code detectors-<rows>
+   * .json}. With several rounds at a size each figure is their median, the ratio the median of the rounds' own
+   * ratios, and the peak heap the largest of any round; {@code header} names the commit and date.
    */
   private static void report(Path results, Path markdown, String header) throws Exception {
-    List<long[]> sizes = new ArrayList<>();
+    Map<Long, List<Round>> bySize = rounds(results);
     StringBuilder md = new StringBuilder("# Scale benchmark\n\n").append(header).append("\n\n")
         .append("Produced by `bench/scale`. Synthetic Spambase-shaped data (real rows resampled with 5% ")
         .append("multiplicative noise, 32 features, 2% poisoned), Parquet, Spark `local[*]` on this machine. ")
         .append("bare = read, one aggregation, write Delta; guard = `poisonguard run` (ingest, profile, every ")
-        .append("default detector, gate, write, audit). Peak heap is the JVM's (driver and executors share it ")
-        .append("in local mode).\n\n")
-        .append("| rows | bare s | guard s | guard rows/s | guard / bare | guard peak heap MiB | heap limit MiB |\n")
-        .append("|---:|---:|---:|---:|---:|---:|---:|\n");
+        .append("default detector, gate, write, audit). Each round is a bare pass then a guard, one fresh JVM each; ")
+        .append("with several rounds at a size, every figure below is the median over them and the peak heap the ")
+        .append("largest. Peak heap is the JVM's (driver and executors share it in local mode).\n\n")
+        .append("| rows | rounds | bare s | guard s | guard rows/s | guard / bare | guard / bare by round ")
+        .append("| guard peak heap MiB | heap limit MiB |\n")
+        .append("|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
     Map<Long, Double> guardSeconds = new LinkedHashMap<>();
-    try (var files = Files.list(results)) {
-      // by size: the file names sort 10M before 4M
-      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-"))
-          .sorted(java.util.Comparator.comparingLong(ScaleBench::sizeOf)).toList()) {
-        var g = JSON.readTree(guardFile.toFile());
-        Path bareFile = results.resolve(guardFile.getFileName().toString().replace("guard-", "bare-"));
-        var b = Files.exists(bareFile) ? JSON.readTree(bareFile.toFile()) : null;
-        long rows = g.get("rows").asLong();
-        double gs = g.get("seconds").asDouble();
-        guardSeconds.put(rows, gs);
-        md.append(String.format(java.util.Locale.ROOT, "| %,d | %s | %.1f | %,d | %s | %d | %d |%n", rows,
-            b == null ? "–" : String.format(java.util.Locale.ROOT, "%.1f", b.get("seconds").asDouble()), gs,
-            g.get("rows_per_second").asLong(),
-            b == null ? "–" : String.format(java.util.Locale.ROOT, "%.2f", gs / b.get("seconds").asDouble()),
-            g.get("peak_heap_mib").asLong(), g.get("max_heap_mib").asLong()));
-      }
-    }
-    appendStages(results, md);
-    appendCpu(results, md);
+    bySize.forEach((rows, rounds) -> {
+      double guard = median(rounds, r -> r.guard().get("seconds").asDouble());
+      guardSeconds.put(rows, guard);
+      List<Round> paired = rounds.stream().filter(r -> r.bare() != null).toList();
+      String byRound = String.join(", ", paired.stream().map(r -> String.format(java.util.Locale.ROOT, "%.2f",
+          r.guard().get("seconds").asDouble() / r.bare().get("seconds").asDouble())).toList());
+      md.append(String.format(java.util.Locale.ROOT, "| %,d | %d | %s | %.1f | %,d | %s | %s | %d | %d |%n", rows,
+          rounds.size(),
+          paired.isEmpty() ? "–" : String.format(java.util.Locale.ROOT, "%.1f",
+              median(paired, r -> r.bare().get("seconds").asDouble())),
+          guard, Math.round(rows / guard),
+          paired.isEmpty() ? "–" : String.format(java.util.Locale.ROOT, "%.2f", median(paired,
+              r -> r.guard().get("seconds").asDouble() / r.bare().get("seconds").asDouble())),
+          paired.isEmpty() ? "–" : byRound,
+          rounds.stream().mapToLong(r -> r.guard().get("peak_heap_mib").asLong()).max().orElseThrow(),
+          rounds.get(0).guard().get("max_heap_mib").asLong()));
+    });
+    appendStages(bySize, md);
+    appendCpu(bySize, md);
     List<Long> rowsSorted = guardSeconds.keySet().stream().sorted().toList();
     if (rowsSorted.size() > 1) {
       long first = rowsSorted.get(0);
@@ -245,74 +251,89 @@ public final class ScaleBench {
     System.out.print(md);
   }
 
-  /** The row count in a measurement file's name ({@code guard-4000000.json}). */
-  private static long sizeOf(Path measurement) {
-    String name = measurement.getFileName().toString();
-    return Long.parseLong(name.substring(name.indexOf('-') + 1, name.lastIndexOf('.')));
-  }
+  /** One round at one size: its guard measurement and the bare pass before it (null if there was none). */
+  private record Round(JsonNode bare, JsonNode guard) {}
 
-  /** Seconds per guard stage and size, from the guard measurements that recorded them. */
-  private static void appendStages(Path results, StringBuilder md) throws Exception {
-    Map<Long, Map<String, Double>> bySize = new java.util.TreeMap<>();
-    List<String> stages = new ArrayList<>();
+  /** The guard measurements in {@code results} with their bare passes, by size (ascending), in round order. */
+  private static Map<Long, List<Round>> rounds(Path results) throws Exception {
+    Map<Long, List<Round>> bySize = new java.util.TreeMap<>();
     try (var files = Files.list(results)) {
-      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-")).toList()) {
-        var g = JSON.readTree(guardFile.toFile());
-        if (g.has("stage_seconds")) {
-          Map<String, Double> stage = new LinkedHashMap<>();
-          g.get("stage_seconds").fields().forEachRemaining(e -> {
-            stage.put(e.getKey(), e.getValue().asDouble());
-            if (!stages.contains(e.getKey())) {
-              stages.add(e.getKey());
-            }
-          });
-          bySize.put(g.get("rows").asLong(), stage);
-        }
+      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-"))
+          .sorted(java.util.Comparator.comparing(ScaleBench::roundOf)).toList()) {
+        Path bareFile = results.resolve(guardFile.getFileName().toString().replace("guard-", "bare-"));
+        Round round = new Round(Files.exists(bareFile) ? JSON.readTree(bareFile.toFile()) : null,
+            JSON.readTree(guardFile.toFile()));
+        bySize.computeIfAbsent(round.guard().get("rows").asLong(), k -> new ArrayList<>()).add(round);
       }
     }
-    if (bySize.isEmpty()) {
+    return bySize;
+  }
+
+  /** The round in a measurement file's name ({@code guard-1000000-2.json}: 2). */
+  private static int roundOf(Path measurement) {
+    String[] parts = measurement.getFileName().toString().replace(".json", "").split("-");
+    return parts.length > 2 ? Integer.parseInt(parts[2]) : 1;
+  }
+
+  private static double median(List<Round> rounds, ToDoubleFunction<Round> figure) {
+    double[] sorted = rounds.stream().mapToDouble(figure).sorted().toArray();
+    int mid = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+
+  /** Median seconds per guard stage and size, from the guard measurements that recorded them. */
+  private static void appendStages(Map<Long, List<Round>> bySize, StringBuilder md) {
+    List<String> stages = new ArrayList<>();
+    bySize.values().forEach(rounds -> rounds.forEach(r -> r.guard().path("stage_seconds").fieldNames()
+        .forEachRemaining(name -> {
+          if (!stages.contains(name)) {
+            stages.add(name);
+          }
+        })));
+    if (stages.isEmpty()) {
       return;
     }
     md.append("\nGuard seconds per stage (from the run summary, which times the stages up to the write; audit and ")
         .append("report follow it):\n\n| rows | ").append(String.join(" | ", stages)).append(" |\n|---:|")
         .append("---:|".repeat(stages.size())).append("\n");
-    bySize.forEach((rows, stage) -> {
+    bySize.forEach((rows, rounds) -> {
       md.append(String.format(java.util.Locale.ROOT, "| %,d |", rows));
       for (String name : stages) {
-        md.append(stage.containsKey(name) ? String.format(java.util.Locale.ROOT, " %.1f |", stage.get(name)) : " – |");
+        List<Round> timed = rounds.stream().filter(r -> r.guard().path("stage_seconds").has(name)).toList();
+        md.append(timed.isEmpty() ? " – |" : String.format(java.util.Locale.ROOT, " %.1f |",
+            median(timed, r -> r.guard().get("stage_seconds").get(name).asDouble())));
       }
       md.append("\n");
     });
   }
 
   /**
-   * CPU seconds per size, bare pass and guard, with the JIT compilers' and the collectors' share: what a fresh JVM
-   * spends besides the work itself, from the measurements that recorded it.
+   * Median CPU seconds per size, bare pass and guard, with the JIT compilers' and the collectors' share: what a fresh
+   * JVM spends besides the work itself, from the rounds that recorded it.
    */
-  private static void appendCpu(Path results, StringBuilder md) throws Exception {
-    Map<Long, String> bySize = new java.util.TreeMap<>();
-    try (var files = Files.list(results)) {
-      for (Path guardFile : files.filter(f -> f.getFileName().toString().startsWith("guard-")).toList()) {
-        var g = JSON.readTree(guardFile.toFile());
-        Path bareFile = results.resolve(guardFile.getFileName().toString().replace("guard-", "bare-"));
-        var b = Files.exists(bareFile) ? JSON.readTree(bareFile.toFile()) : null;
-        if (g.has("cpu_seconds") && b != null && b.has("cpu_seconds")) {
-          bySize.put(g.get("rows").asLong(), String.format(java.util.Locale.ROOT,
-              "| %,d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", g.get("rows").asLong(),
-              b.get("cpu_seconds").asDouble(), b.get("jit_seconds").asDouble(), b.get("gc_seconds").asDouble(),
-              g.get("cpu_seconds").asDouble(), g.get("jit_seconds").asDouble(), g.get("gc_seconds").asDouble()));
-        }
+  private static void appendCpu(Map<Long, List<Round>> bySize, StringBuilder md) {
+    StringBuilder rows = new StringBuilder();
+    bySize.forEach((size, rounds) -> {
+      List<Round> timed = rounds.stream()
+          .filter(r -> r.bare() != null && r.bare().has("cpu_seconds") && r.guard().has("cpu_seconds")).toList();
+      if (!timed.isEmpty()) {
+        rows.append(String.format(java.util.Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", size,
+            median(timed, r -> r.bare().get("cpu_seconds").asDouble()),
+            median(timed, r -> r.bare().get("jit_seconds").asDouble()),
+            median(timed, r -> r.bare().get("gc_seconds").asDouble()),
+            median(timed, r -> r.guard().get("cpu_seconds").asDouble()),
+            median(timed, r -> r.guard().get("jit_seconds").asDouble()),
+            median(timed, r -> r.guard().get("gc_seconds").asDouble())));
       }
-    }
-    if (bySize.isEmpty()) {
+    });
+    if (rows.isEmpty()) {
       return;
     }
     md.append("\nCPU seconds of each measured JVM (all its threads), the seconds its JIT compilers spent compiling ")
         .append("(summed over the compiler threads, which run beside the work: on two cores they take CPU from it) ")
         .append("and its collector's pauses, from the JVM's own counters:\n\n")
         .append("| rows | bare CPU s | bare JIT s | bare GC s | guard CPU s | guard JIT s | guard GC s |\n")
-        .append("|---:|---:|---:|---:|---:|---:|---:|\n");
-    bySize.values().forEach(md::append);
+        .append("|---:|---:|---:|---:|---:|---:|---:|\n").append(rows);
   }
 
   @FunctionalInterface
