@@ -120,6 +120,12 @@ public final class RunMetrics {
     return this;
   }
 
+  /** That detection set the pipeline's trusted reference aside and fitted on the batch, and why. */
+  public RunMetrics trustedReferenceSetAside(String why) {
+    add("detect", "reference", "set_aside", 1.0, why);
+    return this;
+  }
+
   /** Flagged rows per reason code, most first (ties by code), at most {@code limit} codes. */
   public Map<String, Long> reasonCounts(int limit) {
     Map<String, Long> out = new LinkedHashMap<>();

@@ -97,7 +97,8 @@ final class GuardJob {
                   d.maxLabelShareChange()));
 
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
-          d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored())));
+          d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored()))
+              + d.detected().trustedSetAside().map(why -> "; reference set aside: " + why).orElse(""));
       Dataset<Row> scored = detection.scored();
       long quarantined = detection.flagged();
       long clean = read.accepted - quarantined;
@@ -114,6 +115,7 @@ final class GuardJob {
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
           .detection(scored, detection.sources()).gate(gateInputs, decision);
+      detection.detected().trustedSetAside().ifPresent(metrics::trustedReferenceSetAside);
       Map<String, String> tablePaths = new LinkedHashMap<>();
       for (Verdict v : Verdict.values()) {
         tablePaths.put(v.table(), tables.path(v));

@@ -128,13 +128,17 @@ public final class ScanCommand implements Command {
       summary.put("detectors_without_evidence", fitted.detectorsWithoutEvidence());
       summary.put("sources", sources);
       summary.put("source_influence", sourceInfluence);
-      summary.put("fitted_on", trusted.isPresent() ? "trusted:" + args.get("trusted") : "batch");
+      summary.put("fitted_on", trusted.isPresent() && detected.trustedSetAside().isEmpty()
+          ? "trusted:" + args.get("trusted") : "batch");
+      detected.trustedSetAside().ifPresent(why -> summary.put("trusted_set_aside", why));
       summary.put("target_fpr", detect.targetFpr());
       summary.put("seed", seed);
       JSON.writeValue(outDir.resolve("summary.json").toFile(), summary);
       detected.release();
       out.printf("scanned %d rows, flagged %s, rejected %d -> %s%n", counts.getLong(0), summary.get("flagged"),
           rejected, outDir.resolve("scores.csv"));
+      detected.trustedSetAside().ifPresent(why ->
+          out.println("--trusted " + args.get("trusted") + " set aside: " + why));
       if (!fitted.detectorsWithoutEvidence().isEmpty()) {
         out.printf("no reference row was scored by %s (too few rows per class?): no evidence from %s%n",
             String.join(", ", fitted.detectorsWithoutEvidence()),

@@ -178,6 +178,11 @@ public final class DetectionBench {
     row.put("metrics", metrics);
     row.put("row_evidence_flag", JSON.convertValue(e.get("row_evidence_flag"), Map.class));
     row.put("accuracy", JSON.convertValue(e.get("accuracy"), Map.class));
+    JsonNode summary = JSON.readTree(out.resolve("scan/summary.json").toFile());
+    row.put("fitted_on", summary.path("fitted_on").asText());
+    if (summary.has("trusted_set_aside")) {
+      row.put("trusted_set_aside", summary.get("trusted_set_aside").asText());
+    }
     return row;
   }
 
@@ -222,8 +227,9 @@ public final class DetectionBench {
     for (Map<String, Object> r : rows) {
       Map<String, Map<String, Object>> m = (Map<String, Map<String, Object>>) r.get("metrics");
       Map<String, Object> acc = (Map<String, Object>) r.get("accuracy");
-      md.append(String.format(Locale.ROOT, "| %s%s | %s | %s | %s | %s | %s |", r.get("dataset"),
-          Boolean.TRUE.equals(r.get("sampled")) ? "*" : "", r.get("attack"), r.get("rate"), cell(m.get("ensemble")),
+      md.append(String.format(Locale.ROOT, "| %s%s%s | %s | %s | %s | %s | %s |", r.get("dataset"),
+          Boolean.TRUE.equals(r.get("sampled")) ? "*" : "", r.containsKey("trusted_set_aside") ? "†" : "",
+          r.get("attack"), r.get("rate"), cell(m.get("ensemble")),
           fpr(r), num(m.get("ensemble").get("recall"))));
       for (String d : detectors) {
         md.append(' ').append(m.containsKey(d) ? cell(m.get(d)) : "–").append(" |");
@@ -231,6 +237,13 @@ public final class DetectionBench {
       md.append(String.format(Locale.ROOT, " %s / %s / %s |%n", num(acc.get("clean_only")),
           num(acc.get("all_poisoned")), num(acc.get("guard_kept"))));
     }
+    // one note per dataset: its attacks share the trusted sample (or its copy with a source column)
+    Map<Object, Object> setAside = new LinkedHashMap<>();
+    rows.stream().filter(r -> r.containsKey("trusted_set_aside"))
+        .forEach(r -> setAside.putIfAbsent(r.get("dataset"), r.get("trusted_set_aside")));
+    setAside.forEach((dataset, why) -> md.append(String.format(Locale.ROOT, "%n† %s: the trusted sample was set "
+        + "aside and the detectors fitted on the batch itself (`scan` summary, `trusted_set_aside`): %s.%n",
+        dataset, why)));
     md.append(verdicts(rows, detectors));
     return md.toString();
   }

@@ -66,6 +66,44 @@ class FitAndScoreTest {
     }
   }
 
+  /**
+   * A trusted sample with fewer rows than 1 / target_fpr cannot hold a row in the tail the flag is set in: it is set
+   * aside, said so, and the batch is scored exactly as without it.
+   */
+  @Test
+  void aTrustedSampleTooSmallForTheTargetIsSetAside(SparkSession spark) {
+    assertEquals(100, PoisonScorer.minTrustedRows(0.01));
+    assertEquals(20, PoisonScorer.minTrustedRows(0.05));
+    assertEquals(1000, PoisonScorer.minTrustedRows(0.001));
+    Spambase data = Spambase.load(spark);
+    Dataset<Row> batch = Spambase.flip(data.clean, 0.10, SEED);
+    // about 60 clean rows, chosen by a hash of the id
+    Dataset<Row> trusted = data.clean.where(functions.pmod(functions.xxhash64(col(Columns.ID)), functions.lit(77))
+        .equalTo(0));
+    long trustedRows = trusted.count();
+    assertTrue(trustedRows > 20 && trustedRows < 100, "trusted rows " + trustedRows);
+    PoisonScorer.Scored withTrusted = PoisonScorer.fitAndScore(batch, trusted, data.schema, DetectConfig.defaults(),
+        SEED);
+    PoisonScorer.Scored withoutTrusted = PoisonScorer.fitAndScore(batch, null, data.schema, DetectConfig.defaults(),
+        SEED);
+    try {
+      assertTrue(withoutTrusted.trustedSetAside().isEmpty());
+      String why = withTrusted.trustedSetAside().orElseThrow();
+      assertTrue(why.contains("has " + trustedRows + " rows, fewer than the 100"), why);
+      Column[] verdict = {col(Columns.ID), col(Columns.POISON_SCORE), col(Columns.FLAGGED), col(Columns.REASONS)};
+      Dataset<Row> a = withTrusted.rows().select(verdict);
+      Dataset<Row> b = withoutTrusted.rows().select(verdict);
+      assertEquals(Spambase.ROWS, a.count());
+      assertEquals(0, a.exceptAll(b).count());
+      assertEquals(0, b.exceptAll(a).count());
+      assertTrue(a.where(col(Columns.FLAGGED)).count() >= 10, "flags compared on too few rows");
+    } finally {
+      withTrusted.release();
+      withoutTrusted.release();
+      data.release();
+    }
+  }
+
   /** The one-pass result's ensemble ROC-AUC on the flipped rows and its flag rate on the others. */
   private record Quality(double auc, double falsePositiveRate) {}
 
