@@ -1,6 +1,7 @@
 package io.poisonguard.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -126,6 +127,33 @@ class RunCommandTest {
     // Measured: 162 of 231 flips and 16 of 2070 clean rows (0.8%) quarantined at the 1% target.
     assertTrue(caught >= 0.5 * flipped.size(), caught + " of " + flipped.size() + " flips quarantined");
     assertTrue(cleanQuarantined <= 0.025 * cleanRows, cleanQuarantined + " clean rows quarantined");
+    assertFalse(run.out().contains("set aside"), run.out());
+  }
+
+  @Test
+  void aTrustedReferenceTooSmallForTheTargetIsSetAsideAndRecorded(SparkSession spark) throws IOException {
+    Path batch = smallBatch(600);
+    List<String> lines = Files.readAllLines(batch);
+    // 60 of the batch's lines: fewer than the 100 (1 / target_fpr) a reference needs at the quickstart's 1% target
+    List<String> reference = new ArrayList<>(List.of(lines.get(0)));
+    for (int i = 1; i < lines.size() && reference.size() <= 60; i += 7) {
+      reference.add(lines.get(i));
+    }
+    Path referenceFile = Files.write(dir.resolve("small-reference.csv"), reference);
+    Path warehouse = dir.resolve("small-reference-wh");
+    CliRun run = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
+        "--set", "input.path=" + batch, "--set", "reference=" + referenceFile, "--set", "gate.max_psi=10",
+        "--set", "gate.warn_psi=10", "--set", "gate.max_label_share_change=1",
+        "--set", "gate.warn_label_share_change=1");
+    assertEquals(0, run.exitCode(), run.out() + run.err());
+    assertTrue(run.out().contains("reference set aside: the trusted sample has 60 rows, fewer than the 100"),
+        run.out());
+    List<Row> recorded = table(spark, warehouse, "_audit/metrics")
+        .where(functions.col("metric").equalTo("set_aside")).collectAsList();
+    assertEquals(1, recorded.size(), recorded.toString());
+    assertEquals("detect", recorded.get(0).getAs("entity"));
+    assertTrue(recorded.get(0).<String>getAs("detail").startsWith("the trusted sample has 60 rows"),
+        recorded.toString());
   }
 
   @Test
