@@ -41,9 +41,10 @@ import org.apache.spark.sql.types.DataTypes;
  * <p>Measured with {@code TRUSTED=true bench/detection} (40 dataset × attack rows, detectors cross-fitted on a
  * clean eighth of each attacked set): ensemble ROC-AUC within 0.01 of the best single detector on 26 rows, mean
  * ROC-AUC 0.978, mean flag recall 0.855; the flag's false-positive rate by row evidence at most 2% on 32 rows,
- * the other 8 being breast cancer, whose 57-row trusted sample cannot resolve a 1% tail (such a sample is now set
- * aside, {@link PoisonScorer#minTrustedRows}; at 8079648, breast cancer fitted on its batch: 31 rows within 0.01,
- * mean ROC-AUC 0.983, row-evidence false-positive rate at most 2% on all 40). Before it was built, an
+ * the other 8 being breast cancer, whose 57-row trusted sample cannot resolve a 1% tail. Such a sample is now set
+ * aside ({@link PoisonScorer#minTrustedRows}); the same benchmark at 8079648, with breast cancer fitted on its
+ * batch, gave 31 of the 40 rows within 0.01, mean ROC-AUC 0.983, and the row-evidence false-positive rate at most
+ * 2% on all 40. Before it was built, an
  * offline recomputation from the batch benchmark's scores, with half of the truly clean rows standing in for
  * the trusted null, gave 29 rows within 0.01 against 16 for Simes, and mean flag recall 0.55 against 0.32.
  */

@@ -141,6 +141,7 @@ public final class PoisonScorer {
    * all 8; the four sets with about 180 to 800 trusted rows gained from them (mean ROC-AUC 0.983 against 0.880).
    */
   public static long minTrustedRows(double targetFpr) {
+    // a target whose reciprocal is an integer must need exactly that many rows, not one more from rounding
     return (long) Math.ceil(1 / targetFpr - 1e-9);
   }
 
