@@ -59,11 +59,22 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
     return classNames != null && c < classNames.length ? classNames[c] : Integer.toString(c);
   }
 
-  /** Thresholds from per-class sums of self-confidence and counts; a class never seen gets 1/classes. */
+  /**
+   * Thresholds from per-class sums of self-confidence and counts: the mean self-confidence, but never below the
+   * class's share of the rows counted; a class never seen gets 1/classes. A model that gives a class's own rows less
+   * than its base rate has learnt nothing of it (a class of a handful of rows, each held out of the fold models that
+   * judge it), and a threshold near 0 would make every row's sliver of probability for that class a confident vote:
+   * on a 4,143-row shuttle sample, a 2-row class's threshold of 7·10⁻¹⁴ gave clean rows of the largest class a median
+   * score of 11.4, about that of the rows whose labels were moved.
+   */
   static double[] thresholds(double[] selfConfidenceSum, long[] count) {
     double[] t = new double[count.length];
+    long total = 0;
+    for (long n : count) {
+      total += n;
+    }
     for (int c = 0; c < t.length; c++) {
-      t[c] = count[c] > 0 ? selfConfidenceSum[c] / count[c] : 1.0 / t.length;
+      t[c] = count[c] > 0 ? Math.max(selfConfidenceSum[c] / count[c], (double) count[c] / total) : 1.0 / t.length;
     }
     return t;
   }

@@ -38,6 +38,14 @@ public abstract class DetectorEstimator<M extends DetectorModel<M>> extends Esti
     setDefault(evidenceCol, PoisonDetector.evidenceColumn(reasonCode()));
   }
 
+  /**
+   * Whether a pipeline that does not mention this detector runs it. True for the default suite; a detector whose
+   * cost is not worth paying on every batch answers false and runs only when enabled ({@code enabled: true}).
+   */
+  public boolean enabledByDefault() {
+    return true;
+  }
+
   @Override
   public String uid() {
     return uid;

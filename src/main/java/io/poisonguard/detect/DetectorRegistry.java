@@ -19,14 +19,15 @@ import org.apache.spark.ml.param.Param;
  * The detectors a pipeline file can name, and the translation of their settings into Estimator Params.
  *
  * <p>Settings keys are snake_case forms of the Estimator's own Params, minus the column wiring
- * ({@code featuresCol}, {@code labelCol}, {@code scoreCol}, {@code evidenceCol}), plus {@code enabled}
- * (boolean, default true). Known today: {@code robust_z}: {@code enabled, min_class_count, tail_level};
- * {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}:
- * {@code enabled, num_folds, ridge, seed}; {@code knn_label}: {@code enabled, num_neighbors, max_rows, seed};
- * {@code influence}: {@code enabled, ridge}; {@code duplicates}: {@code enabled, num_tables, num_projections,
- * bucket_width, seed}; {@code spectral}: {@code enabled, ridge, seed}; {@code mahalanobis}: {@code enabled,
- * max_sample_rows, support, seed}. Values are checked against the
- * Param's type and its validator; {@code seed}, when not given, comes from the pipeline's seed.
+ * ({@code featuresCol}, {@code labelCol}, {@code scoreCol}, {@code evidenceCol}), plus {@code enabled} (boolean;
+ * default true, but for detectors off by default). Known today: {@code robust_z}: {@code enabled, min_class_count,
+ * tail_level}; {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}:
+ * {@code enabled, num_folds, ridge, num_trees, max_depth, seed}; {@code knn_label}: {@code enabled, num_neighbors,
+ * max_rows, seed}; {@code influence}: {@code enabled, ridge}; {@code duplicates}: {@code enabled, num_tables,
+ * num_projections, bucket_width, seed}; {@code spectral}: {@code enabled, ridge, seed}; {@code mahalanobis}: {@code
+ * enabled, max_sample_rows, support, seed}; {@code knn_shapley} (off unless enabled): {@code enabled, num_neighbors,
+ * max_rows, truncation, seed}. Values are checked against the Param's type and its validator; {@code seed}, when not
+ * given, comes from the pipeline's seed.
  */
 public final class DetectorRegistry {
   /** The setting that switches a detector on or off. */
@@ -44,6 +45,7 @@ public final class DetectorRegistry {
     DETECTORS.put(DuplicateDetector.CODE, DuplicateDetector::new);
     DETECTORS.put(SpectralDetector.CODE, SpectralDetector::new);
     DETECTORS.put(MahalanobisDetector.CODE, MahalanobisDetector::new);
+    DETECTORS.put(KnnShapleyDetector.CODE, KnnShapleyDetector::new);
   }
 
   private static final Set<String> WIRING = Set.of("featuresCol", "labelCol", "scoreCol", "evidenceCol");
@@ -70,8 +72,8 @@ public final class DetectorRegistry {
   }
 
   /**
-   * The enabled detectors' Estimators, configured; every registered detector not mentioned is enabled with
-   * its defaults.
+   * The enabled detectors' Estimators, configured; a registered detector not mentioned runs with its defaults
+   * when it is on by default ({@link DetectorEstimator#enabledByDefault}).
    *
    * @param settings per detector name, its settings (as in the pipeline file)
    * @param seed the pipeline's seed, applied to detectors with a {@code seed} Param not set explicitly
@@ -81,10 +83,11 @@ public final class DetectorRegistry {
     List<DetectorEstimator<?>> out = new ArrayList<>();
     for (String name : DETECTORS.keySet()) {
       Map<String, Object> values = settings.getOrDefault(name, Map.of());
-      if (Boolean.FALSE.equals(values.get(ENABLED))) {
-        continue;
+      DetectorEstimator<?> estimator = configure(name, values, seed);
+      Object enabled = values.get(ENABLED);
+      if (enabled == null ? estimator.enabledByDefault() : (Boolean) enabled) {
+        out.add(estimator);
       }
-      out.add(configure(name, values, seed));
     }
     return out;
   }

@@ -121,31 +121,16 @@ public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
 
   @Override
   protected KnnLabelModel fitStatistics(Dataset<?> dataset) {
-    Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, getFeaturesCol(), getLabelCol());
-    String[] names = LogisticFits.classNames(dataset, getLabelCol());
-    long rows = labelled.count();
-    if (rows == 0) {
-      throw new ConfigException(CODE + ": no fit row has a known class; nothing to fit on");
-    }
-    int cap = getMaxRows();
-    // Oversample by 10% so the Bernoulli sample nearly always reaches the cap; limit bounds driver memory.
-    List<Row> picked = rows <= cap ? labelled.collectAsList()
-        : labelled.sample(false, Math.min(1.0, 1.1 * cap / rows), getSeed()).limit(cap).collectAsList();
-    int m = picked.size();
-    double[][] pool = new double[m][];
-    int[] label = new int[m];
     NearDuplicateHash groups = NearDuplicateHash.fit(dataset, getFeaturesCol(), GROUP_TABLES,
         NearDuplicateHash.DEFAULT_PROJECTIONS, GROUP_WIDTH, getSeed());
-    long[][] keys = new long[m][];
-    int classes = names != null && names.length > 0 ? names.length : 0;
-    for (int i = 0; i < m; i++) {
-      Vector v = picked.get(i).getAs(0);
-      double y = picked.get(i).getDouble(1);
-      pool[i] = LogisticFits.design(v);
-      label[i] = (int) y;
-      keys[i] = groups.keys(v);
-      classes = Math.max(classes, label[i] + 1);
-    }
+    LabelledPool drawn = LabelledPool.draw(dataset, getFeaturesCol(), getLabelCol(), getMaxRows(), groups, getSeed(),
+        CODE);
+    double[][] pool = drawn.design();
+    int[] label = drawn.labels();
+    long[][] keys = drawn.keys();
+    int classes = drawn.classes();
+    String[] names = drawn.classNames();
+    int m = pool.length;
     KnnLabelModel.State partial = new KnnLabelModel.State(getNumNeighbors(), classes, pool, label, groups, keys,
         new double[classes], names);
     // Thresholds: each pool row's own-class share among its neighbours in the rest of the pool.

@@ -13,8 +13,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.attribute.NominalAttribute;
+import org.apache.spark.ml.classification.RandomForestClassificationModel;
+import org.apache.spark.ml.classification.RandomForestClassifier;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -26,9 +35,12 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.sketch.BloomFilter;
 import org.apache.spark.util.sketch.IncompatibleMergeException;
 import scala.Tuple2;
@@ -52,8 +64,12 @@ import scala.Tuple2;
  * is {@link ConfidentMargin}'s threshold-relative log-odds margin; evidence
  * {@code given=spam,predicted=nonspam,p=0.97}. Rows of unknown class score NaN (no evidence).
  *
- * <p>The model is linear on log-compressed features; a tree ensemble is not part of it (the kNN detector
- * supplies the non-linear view). Cost: about ten passes over the fit data, each
+ * <p>The model is linear on log-compressed features; with {@code numTrees} above 0 a random forest per fold
+ * (MLlib, {@code maxDepth}, fitted on the same rows and weights, seeded) sits beside each logistic model and the
+ * two models' class probabilities are averaged, for the thresholds and the scores alike: the forest sees
+ * non-linear class boundaries (interactions, thresholds) that the logistic model draws straight. Off by default:
+ * it costs {@code numFolds} forest fits, each a few Spark jobs per tree level. Cost of the logistic part: about ten
+ * passes over the fit data, each
  * {@code numFolds × (d+1)²} per row; transform is {@code numFolds × d} per row. Driver and per-task
  * memory: {@code numFolds × classModels × (d+1)²} doubles plus a Bloom filter of at most 1 MiB.
  */
@@ -66,9 +82,15 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
   private static final int GROUP_TABLES = 3;
   private static final String GROUP_SIZE = Columns.PREFIX + "group_size";
   private static final String ROW_HASH = Columns.PREFIX + "row_hash";
+  private static final String FOREST_FEATURES = "features";
+  private static final String FOREST_LABEL = "label";
+  private static final String FOREST_WEIGHT = "weight";
+  private static final String FOREST_FOLD = "fold";
 
   private final IntParam numFolds;
   private final DoubleParam ridge;
+  private final IntParam numTrees;
+  private final IntParam maxDepth;
   private final LongParam seed;
 
   /** A detector with a generated uid. */
@@ -83,9 +105,14 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
         ParamValidators.gtEq(2));
     ridge = new DoubleParam(this, "ridge", "per-row L2 penalty of the logistic models (> 0)",
         ParamValidators.gt(0));
-    seed = new LongParam(this, "seed", "seed of the fold assignment");
+    numTrees = new IntParam(this, "numTrees", "trees of a random forest fitted per fold beside the logistic model, "
+        + "whose probabilities are averaged with it (0 = the logistic model alone)", ParamValidators.gtEq(0));
+    maxDepth = new IntParam(this, "maxDepth", "depth of the forests' trees", ParamValidators.inRange(1, 30));
+    seed = new LongParam(this, "seed", "seed of the fold assignment and of the forests");
     setDefault(numFolds, 5);
     setDefault(ridge, 1e-3);
+    setDefault(numTrees, 0);
+    setDefault(maxDepth, 12);
     setDefault(seed, 42L);
   }
 
@@ -112,6 +139,14 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
     return ridge;
   }
 
+  public IntParam numTrees() {
+    return numTrees;
+  }
+
+  public IntParam maxDepth() {
+    return maxDepth;
+  }
+
   public LongParam seed() {
     return seed;
   }
@@ -122,6 +157,14 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
 
   public double getRidge() {
     return (Double) getOrDefault(ridge);
+  }
+
+  public int getNumTrees() {
+    return (Integer) getOrDefault(numTrees);
+  }
+
+  public int getMaxDepth() {
+    return (Integer) getOrDefault(maxDepth);
   }
 
   public long getSeed() {
@@ -135,6 +178,16 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
 
   public LabelConsistencyDetector setRidge(double value) {
     set(ridge, value);
+    return this;
+  }
+
+  public LabelConsistencyDetector setNumTrees(int value) {
+    set(numTrees, value);
+    return this;
+  }
+
+  public LabelConsistencyDetector setMaxDepth(int value) {
+    set(maxDepth, value);
     return this;
   }
 
@@ -175,20 +228,51 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
       long n = total / (folds - 1);
       long bits = Math.min(BloomFilter.optimalNumOfBits(Math.max(n, 1), 0.01), MAX_FILTER_BITS);
       double[][][] weights = fit.weights();
+      List<RandomForestClassificationModel> forests = getNumTrees() == 0 ? List.of()
+          : fitForests(dataset.sparkSession(), rows.map(Tuple2::_2), folds, classes);
+      Broadcast<List<RandomForestClassificationModel>> forestsOnExecutors =
+          JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(forests);
       OutOfFold zero = new OutOfFold(classes, BloomFilter.create(Math.max(n, 1), bits));
       OutOfFold oof = OrderedAggregate.of(rows, zero, (acc, row) -> {
         LogisticFits.Example ex = row._2();
-        double[] p = LogisticFits.probabilities(weights[ex.exclude()], ex.x(), classes);
+        double[] p = LabelConsistencyModel.probabilities(weights[ex.exclude()],
+            forestsOnExecutors.value().isEmpty() ? null : forestsOnExecutors.value().get(ex.exclude()), ex.x(),
+            classes);
         acc.sum[ex.label()] += p[ex.label()];
         acc.count[ex.label()]++;
         acc.seen.putLong(row._1());
         return acc;
       }, OutOfFold::merge, LogisticFits.FAN_IN);
+      forestsOnExecutors.destroy();
       return new LabelConsistencyModel(uid(), new LabelConsistencyModel.State(folds, seedValue, classes, weights,
-          ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen), groups));
+          ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen), groups, forests.size()), forests);
     } finally {
       rows.unpersist(false);
     }
+  }
+
+  /**
+   * One random forest per fold, each fitted on the other folds' rows with the same row weights as the logistic
+   * models, on the compressed features (a monotone map of each feature, so the trees split as on the prepared ones).
+   * MLlib fits a forest per call, so this is {@code numFolds} fits of a few jobs per tree level each.
+   */
+  private List<RandomForestClassificationModel> fitForests(SparkSession spark, JavaRDD<LogisticFits.Example> rows,
+      int folds, int classes) {
+    StructType schema = new StructType()
+        .add(FOREST_FEATURES, new VectorUDT(), false)
+        .add(FOREST_LABEL, DataTypes.DoubleType, false, NominalAttribute.defaultAttr().withNumValues(classes)
+            .toMetadata())
+        .add(FOREST_WEIGHT, DataTypes.DoubleType, false)
+        .add(FOREST_FOLD, DataTypes.IntegerType, false);
+    Dataset<Row> examples = spark.createDataFrame(rows.map(ex -> RowFactory.create(Vectors.dense(ex.x()),
+        (double) ex.label(), ex.weight(), ex.exclude())), schema);
+    List<RandomForestClassificationModel> forests = new ArrayList<>();
+    for (int fold = 0; fold < folds; fold++) {
+      forests.add(new RandomForestClassifier().setFeaturesCol(FOREST_FEATURES).setLabelCol(FOREST_LABEL)
+          .setWeightCol(FOREST_WEIGHT).setNumTrees(getNumTrees()).setMaxDepth(getMaxDepth())
+          .setSeed(getSeed() + fold).fit(examples.where(col(FOREST_FOLD).notEqual(fold))));
+    }
+    return forests;
   }
 
   /** {@link LogisticFits#rowHash} as a column function of (features, class index). */

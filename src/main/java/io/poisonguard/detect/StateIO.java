@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.param.Params;
@@ -33,6 +34,14 @@ final class StateIO {
 
   /** A writer for a model whose fitted state is the JSON-serialisable {@code state}. */
   static MLWriter writer(Params model, Object state) {
+    return writer(model, state, path -> { });
+  }
+
+  /**
+   * A writer for a model whose fitted state is the JSON-serialisable {@code state} plus parts saved in a format of
+   * their own ({@code alongside}, given the model's path, writes them under it).
+   */
+  static MLWriter writer(Params model, Object state, Consumer<String> alongside) {
     return new MLWriter() {
       @Override
       public void saveImpl(String path) {
@@ -43,6 +52,7 @@ final class StateIO {
         } catch (IOException e) {
           throw new UncheckedIOException("cannot write model state " + file, e);
         }
+        alongside.accept(path);
       }
     };
   }
@@ -50,6 +60,18 @@ final class StateIO {
   /** A reader that rebuilds a model from its uid and state, then restores its Params from the metadata. */
   static <M extends Params, S> MLReader<M> reader(Class<M> modelClass, Class<S> stateClass,
       BiFunction<String, S, M> build) {
+    return readerWithParts(modelClass, stateClass, (uid, state, path) -> build.apply(uid, state));
+  }
+
+  /** Builds a model from its uid, its state and the path it was saved at (to read what was saved alongside). */
+  @FunctionalInterface
+  interface Build<S, M> {
+    M build(String uid, S state, String path);
+  }
+
+  /** A reader for a model saved with parts beside its state ({@link #writer(Params, Object, Consumer)}). */
+  static <M extends Params, S> MLReader<M> readerWithParts(Class<M> modelClass, Class<S> stateClass,
+      Build<S, M> build) {
     return new MLReader<M>() {
       @Override
       public M load(String path) {
@@ -62,7 +84,7 @@ final class StateIO {
         } catch (IOException e) {
           throw new UncheckedIOException("cannot read model state " + file, e);
         }
-        M model = build.apply(metadata.uid(), state);
+        M model = build.build(metadata.uid(), state, path);
         metadata.getAndSetParams(model, Option.empty());
         return model;
       }

@@ -34,13 +34,25 @@ import org.apache.spark.sql.functions;
  *
  * <p>With {@code -Dpoisonguard.bench.trusted=true} the detectors are fitted on a trusted sample instead of the
  * batch: a further hash-chosen eighth of the 80% is held out clean, never attacked, and passed to {@code scan
- * --trusted}; the table goes to {@code detection-trusted.md} and {@code .json}.
+ * --trusted}; the table goes to {@code detection-trusted.md} and {@code .json}. With
+ * {@code -Dpoisonguard.bench.set=detectors.NAME.KEY=VALUE;...} every scan gets those settings (a detector that is
+ * off by default switched on, say) and the files are named {@code detection[-trusted]-TAG}
+ * ({@code -Dpoisonguard.bench.tag}), so the default suite's tables stay as they are.
  */
 public final class DetectionBench {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final long SEED = 7;
   private static final boolean TRUSTED = Boolean.getBoolean("poisonguard.bench.trusted");
-  private static final String RESULT = TRUSTED ? "detection-trusted" : "detection";
+  /**
+   * Detector settings for every scan of the run ({@code -Dpoisonguard.bench.set=detectors.NAME.KEY=VALUE;...}, as
+   * {@code scan --set} takes them), e.g. to switch on a detector that is off by default.
+   */
+  private static final List<String> SETTINGS = java.util.Arrays.stream(System.getProperty("poisonguard.bench.set",
+      "").split(";")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  /** What the result files are named after when settings are given ({@code -Dpoisonguard.bench.tag}). */
+  private static final String TAG = System.getProperty("poisonguard.bench.tag", "").trim();
+  private static final String RESULT = (TRUSTED ? "detection-trusted" : "detection")
+      + (SETTINGS.isEmpty() ? "" : "-" + (TAG.isEmpty() ? "settings" : TAG));
 
   /** A dataset of the benchmark: file, label, and how many rows to keep at most. */
   record DataSet(String name, String path, String label, long maxRows) {}
@@ -98,6 +110,7 @@ public final class DetectionBench {
     Path out = Path.of("bench/results");
     Files.createDirectories(out);
     result.put("fitted_on", TRUSTED ? "trusted sample" : "batch");
+    result.put("settings", SETTINGS);
     JSON.writeValue(out.resolve(RESULT + ".json").toFile(), result);
     Files.writeString(out.resolve(RESULT + ".md"), markdown(result));
     System.out.print(Files.readString(out.resolve(RESULT + ".md")));
@@ -151,6 +164,9 @@ public final class DetectionBench {
         ds.label(), "--id", "id", "--out", out.resolve("scan").toString(), "--seed", Long.toString(SEED)));
     if (a.attack().equals("source")) {
       scan.addAll(List.of("--source", "source"));
+    }
+    for (String setting : SETTINGS) {
+      scan.addAll(List.of("--set", setting));
     }
     if (TRUSTED) {
       scan.addAll(List.of("--trusted",
@@ -206,8 +222,9 @@ public final class DetectionBench {
     }
     StringBuilder md = new StringBuilder("# Detection benchmark\n\n");
     md.append(String.format(Locale.ROOT, "Commit %s, %s, seed %s, %s minutes on this machine. Produced by "
-        + "`%sbench/detection`. Detectors fitted and calibrated on the %s.%n%n", result.get("commit"),
-        result.get("date"), result.get("seed"), result.get("minutes"), TRUSTED ? "TRUSTED=1 " : "",
+        + "`%s%sbench/detection`. Detectors fitted and calibrated on the %s.%n%n", result.get("commit"),
+        result.get("date"), result.get("seed"), result.get("minutes"), TRUSTED ? "TRUSTED=true " : "",
+        SETTINGS.isEmpty() ? "" : "SET='" + String.join(";", SETTINGS) + "' TAG=" + TAG + " ",
         TRUSTED ? "trusted sample (a clean, never attacked eighth of the 80% part, `scan --trusted`)"
             : "batch itself (no trusted sample)"));
     md.append("Each cell is ROC-AUC / recall at 1% false-positive rate of the score against the red team's ground "

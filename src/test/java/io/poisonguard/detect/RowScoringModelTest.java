@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.poisonguard.config.DetectConfig;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Deferred evidence ({@link DetectorModel#scoreDeferringEvidence}) is the evidence {@code transform} writes, row
- * for row, for every default detector: the detection stage reads flagged rows' reasons from it. Detectors scored
+ * for row, for every registered detector: the detection stage reads flagged rows' reasons from it. Detectors scored
  * together ({@link RowScoringModel#scoreTogether}, as the detection stage scores them) give each one's own scores
  * and evidence.
  */
@@ -35,7 +36,7 @@ class RowScoringModelTest {
   private Spambase data;
   /** Backdoored spambase, prepared: ids, features and class indices. */
   private Dataset<Row> prepared;
-  /** Every default detector, fitted on {@link #prepared}. */
+  /** Every registered detector, fitted on {@link #prepared}. */
   private List<DetectorModel<?>> models;
 
   @BeforeAll
@@ -45,7 +46,10 @@ class RowScoringModelTest {
     prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch)
         .select(Columns.ID, Columns.FEATURES, Columns.LABEL_INDEX).cache();
     models = new ArrayList<>();
-    for (DetectorEstimator<?> estimator : DetectorRegistry.build(DetectConfig.defaults().detectors(), 7)) {
+    // the default suite plus the detectors that are off by default
+    Map<String, Map<String, Object>> all = new LinkedHashMap<>();
+    DetectorRegistry.names().forEach(name -> all.put(name, Map.of(DetectorRegistry.ENABLED, true)));
+    for (DetectorEstimator<?> estimator : DetectorRegistry.build(all, 7)) {
       models.add(estimator.fit(prepared));
     }
   }
@@ -70,7 +74,7 @@ class RowScoringModelTest {
       assertEquals(written, read(model, deferred.rows(), deferred.evidence()), model.reasonCode());
       assertTrue(written.stream().anyMatch(r -> !r.isNullAt(2)), model.reasonCode() + " explains some rows");
     }
-    assertEquals(models.size() - 1, rowByRow, "every default detector but duplicates scores row by row");
+    assertEquals(models.size() - 1, rowByRow, "every detector but duplicates scores row by row");
   }
 
   @Test
