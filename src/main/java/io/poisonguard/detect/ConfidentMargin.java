@@ -59,22 +59,35 @@ record ConfidentMargin(double[] thresholds, String[] classNames) implements Seri
     return classNames != null && c < classNames.length ? classNames[c] : Integer.toString(c);
   }
 
-  /**
-   * Thresholds from per-class sums of self-confidence and counts: the mean self-confidence, but never below the
-   * class's share of the rows counted; a class never seen gets 1/classes. A model that gives a class's own rows less
-   * than its base rate has learnt nothing of it (a class of a handful of rows, each held out of the fold models that
-   * judge it), and a threshold near 0 would make every row's sliver of probability for that class a confident vote:
-   * on a 4,143-row shuttle sample, a 2-row class's threshold of 7·10⁻¹⁴ gave clean rows of the largest class a median
-   * score of 11.4, about that of the rows whose labels were moved.
-   */
+  /** Thresholds from per-class sums of self-confidence and counts; a class never seen gets 1/classes. */
   static double[] thresholds(double[] selfConfidenceSum, long[] count) {
     double[] t = new double[count.length];
+    for (int c = 0; c < t.length; c++) {
+      t[c] = count[c] > 0 ? selfConfidenceSum[c] / count[c] : 1.0 / t.length;
+    }
+    return t;
+  }
+
+  /**
+   * {@link #thresholds}, but none below its class's share of the rows counted: for model probabilities, which, unlike
+   * smoothed neighbour shares, can go to 0. Calibrated probabilities never need the floor (a class's mean
+   * self-confidence E[p_c | y = c] = E[p_c²] / π_c is at least its share π_c); a model that gives a class's own rows
+   * less than its base rate has learnt nothing of it (a class of a handful of rows, each held out of the fold models
+   * that judge it), and a threshold near 0 would make every row's sliver of probability for that class a confident
+   * vote: on a 4,143-row shuttle sample, a 2-row class's threshold of 7·10⁻¹⁴ gave clean rows of the largest class a
+   * median score of 11.4, about that of the rows whose labels were moved. Smoothed shares are left alone: (count + 1) /
+   * (k + classes) cannot reach a large class's share, and floored there the largest class of shuttle would be judged
+   * against a threshold none of its rows can meet (knn_label's ROC-AUC on the benchmark's shuttle label flips fell from
+   * 0.857 to 0.696).
+   */
+  static double[] thresholdsAtLeastShares(double[] selfConfidenceSum, long[] count) {
+    double[] t = thresholds(selfConfidenceSum, count);
     long total = 0;
     for (long n : count) {
       total += n;
     }
     for (int c = 0; c < t.length; c++) {
-      t[c] = count[c] > 0 ? Math.max(selfConfidenceSum[c] / count[c], (double) count[c] / total) : 1.0 / t.length;
+      t[c] = count[c] > 0 ? Math.max(t[c], (double) count[c] / total) : t[c];
     }
     return t;
   }

@@ -245,7 +245,7 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
       }, OutOfFold::merge, LogisticFits.FAN_IN);
       forestsOnExecutors.destroy();
       return new LabelConsistencyModel(uid(), new LabelConsistencyModel.State(folds, seedValue, classes, weights,
-          ConfidentMargin.thresholds(oof.sum, oof.count), names, encode(oof.seen), groups, forests.size()), forests);
+          ConfidentMargin.thresholdsAtLeastShares(oof.sum, oof.count), names, encode(oof.seen), groups, forests.size()), forests);
     } finally {
       rows.unpersist(false);
     }
