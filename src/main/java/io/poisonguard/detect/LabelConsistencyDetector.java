@@ -233,23 +233,25 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
       double[][][] weights = fit.weights();
       List<RandomForestClassificationModel> forests = getNumTrees() == 0 ? List.of()
           : fitForests(dataset.sparkSession(), rows.map(Tuple2::_2), folds, classes);
-      Broadcast<List<RandomForestClassificationModel>> forestsOnExecutors =
-          JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(forests);
+      // broadcast only when there are forests: the default (logistic models alone) ships nothing more than before
+      Broadcast<List<RandomForestClassificationModel>> forestsOnExecutors = forests.isEmpty() ? null
+          : JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(forests);
       OutOfFold zero = new OutOfFold(classes, BloomFilter.create(Math.max(n, 1), bits));
       OutOfFold oof;
       try {
         oof = OrderedAggregate.of(rows, zero, (acc, row) -> {
           LogisticFits.Example ex = row._2();
           double[] p = LabelConsistencyModel.probabilities(weights[ex.exclude()],
-              forestsOnExecutors.value().isEmpty() ? null : forestsOnExecutors.value().get(ex.exclude()), ex.x(),
-              classes);
+              forestsOnExecutors == null ? null : forestsOnExecutors.value().get(ex.exclude()), ex.x(), classes);
           acc.sum[ex.label()] += p[ex.label()];
           acc.count[ex.label()]++;
           acc.seen.putLong(row._1());
           return acc;
         }, OutOfFold::merge, LogisticFits.FAN_IN);
       } finally {
-        forestsOnExecutors.destroy();
+        if (forestsOnExecutors != null) {
+          forestsOnExecutors.destroy();
+        }
       }
       return new LabelConsistencyModel(uid(), new LabelConsistencyModel.State(folds, seedValue, classes, weights,
           ConfidentMargin.thresholdsAtLeastShares(oof.sum, oof.count), names, encode(oof.seen), groups,
