@@ -120,6 +120,19 @@ public final class RunMetrics {
     return this;
   }
 
+  /**
+   * The combined p-value at or under which rows were flagged, with the contamination setting in {@code detail}
+   * ({@code off}, {@code auto} or the share); with a setting, also the share the level was set for (the fixed share
+   * or the batch's estimate).
+   */
+  public RunMetrics flagLevel(double level, String contamination, double share) {
+    add("detect", "flag", "level", level, contamination);
+    if (!contamination.equals("off")) {
+      add("detect", "flag", "contamination_share", share, contamination);
+    }
+    return this;
+  }
+
   /** That detection set the pipeline's trusted reference aside and fitted on the batch, and why. */
   public RunMetrics trustedReferenceSetAside(String why) {
     add("detect", "reference", "set_aside", 1.0, why);

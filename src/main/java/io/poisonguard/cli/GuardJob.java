@@ -5,6 +5,7 @@ import io.poisonguard.audit.AuditLog;
 import io.poisonguard.audit.DetectorStatistics;
 import io.poisonguard.audit.RunMetrics;
 import io.poisonguard.audit.RunRecord;
+import io.poisonguard.config.Contamination;
 import io.poisonguard.config.InputConfig;
 import io.poisonguard.config.PipelineConfig;
 import io.poisonguard.config.PipelineLoader;
@@ -37,6 +38,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -98,6 +100,7 @@ final class GuardJob {
 
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
           d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored()))
+              + flagLevel(d.detected().fitted())
               + d.detected().trustedSetAside().map(why -> "; reference set aside: " + why).orElse(""));
       Dataset<Row> scored = detection.scored();
       long quarantined = detection.flagged();
@@ -115,6 +118,8 @@ final class GuardJob {
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
           .detection(scored, detection.sources()).gate(gateInputs, decision);
+      PoisonScorer.Fitted fitted = detection.detected().fitted();
+      metrics.flagLevel(fitted.flagLevel(), config.detect().contamination().describe(), fitted.contaminationShare());
       detection.detected().trustedSetAside().ifPresent(metrics::trustedReferenceSetAside);
       Map<String, String> tablePaths = new LinkedHashMap<>();
       for (Verdict v : Verdict.values()) {
@@ -211,6 +216,16 @@ final class GuardJob {
       throw new IllegalStateException("accounting check failed for run " + runId + ": " + rowsRead
           + " rows read but " + inTables + " rows in the clean/staged, quarantine and rejected tables");
     }
+  }
+
+  /** With a contamination setting, the level the flag was set at and the share behind it; else nothing. */
+  private String flagLevel(PoisonScorer.Fitted fitted) {
+    Contamination contamination = config.detect().contamination();
+    if (contamination.mode() == Contamination.Mode.OFF) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "; flag level p <= %.3g for contamination %s (share %.4f)", fitted.flagLevel(),
+        contamination.describe(), fitted.contaminationShare());
   }
 
   private static List<String> detectorCodes(Dataset<Row> scored) {

@@ -63,6 +63,8 @@ public final class ScanCommand implements Command {
           --trusted FILE      a small clean sample the detectors fit on (same format and columns)
           --features A,B,..   feature columns (default: all but label, id and source)
           --target-fpr R      ensemble false-positive target (default 0.01)
+          --contamination C   also flag at least this share of rows, most suspect first (0 < C <= 0.5), or auto:
+                              the share the batch is estimated to hold (default off: the target alone)
           --seed N            seed (default 42)
           --set KEY=VALUE     detector settings as in a pipeline file, e.g. --set detectors.isolation_forest.num_trees=200
           --master URL        Spark master
@@ -74,7 +76,7 @@ public final class ScanCommand implements Command {
   @Override
   public int execute(String[] argv, PrintStream out) throws Exception {
     Args args = Args.parse(name(), argv, Set.of("input", "label", "out", "format", "id", "source", "trusted",
-        "features", "target-fpr", "seed", "set", "master"), Set.of());
+        "features", "target-fpr", "contamination", "seed", "set", "master"), Set.of());
     List<String> features = args.get("features") == null ? null
         : Arrays.stream(args.get("features").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     InputConfig input = new InputConfig(args.require("input"), args.get("format"), args.require("label"),
@@ -132,6 +134,9 @@ public final class ScanCommand implements Command {
           ? "trusted:" + args.get("trusted") : "batch");
       detected.trustedSetAside().ifPresent(why -> summary.put("trusted_set_aside", why));
       summary.put("target_fpr", detect.targetFpr());
+      summary.put("contamination", detect.contamination().describe());
+      summary.put("contamination_share", fitted.contaminationShare());
+      summary.put("flag_level", fitted.flagLevel());
       summary.put("seed", seed);
       JSON.writeValue(outDir.resolve("summary.json").toFile(), summary);
       detected.release();
@@ -151,11 +156,17 @@ public final class ScanCommand implements Command {
     }
   }
 
-  /** Detector settings from {@code --target-fpr} and {@code --set detectors.NAME.KEY=VALUE}, read like a pipeline's. */
+  /**
+   * Detector settings from {@code --target-fpr}, {@code --contamination} and {@code --set detectors.NAME.KEY=VALUE},
+   * read like a pipeline's.
+   */
   private static DetectConfig detectConfig(Args args) {
     var tree = new ObjectMapper().createObjectNode();
     var detect = tree.putObject("detect");
     detect.put("target_fpr", args.getDouble("target-fpr", 0.01));
+    if (args.get("contamination") != null) {
+      detect.put("contamination", args.get("contamination"));
+    }
     for (String set : args.all("set")) {
       if (!set.startsWith("detectors.")) {
         throw new ConfigException("scan: --set " + set + ": only detectors.NAME.KEY=VALUE can be set here");

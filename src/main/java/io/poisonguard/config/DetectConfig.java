@@ -13,16 +13,24 @@ import java.util.Map;
  *     seeded hash of {@code _pg_id}; every row is still scored. 0 fits on every row. Default 100,000.
  * @param detectors per detector name, its settings; the key {@code enabled} switches it on or off, the other
  *     keys are the detector's own parameters in snake_case (validated against the detector registry)
+ * @param contamination how far the flag may reach beyond the target false-positive rate (default: not at all)
  */
-public record DetectConfig(double targetFpr, long fitRows, Map<String, Map<String, Object>> detectors) {
+public record DetectConfig(double targetFpr, long fitRows, Map<String, Map<String, Object>> detectors,
+    Contamination contamination) {
   /** Default of {@code fit_rows}. */
   public static final long DEFAULT_FIT_ROWS = 100_000;
 
   @JsonCreator
   public DetectConfig(@JsonProperty("target_fpr") Double targetFpr, @JsonProperty("fit_rows") Long fitRows,
-      @JsonProperty("detectors") Map<String, Map<String, Object>> detectors) {
+      @JsonProperty("detectors") Map<String, Map<String, Object>> detectors,
+      @JsonProperty("contamination") Object contamination) {
     this(targetFpr == null ? 0.01 : targetFpr, fitRows == null ? DEFAULT_FIT_ROWS : fitRows,
-        detectors == null ? Map.of() : detectors);
+        detectors == null ? Map.of() : detectors, Contamination.parse(contamination));
+  }
+
+  /** Settings without a contamination setting. */
+  public DetectConfig(double targetFpr, long fitRows, Map<String, Map<String, Object>> detectors) {
+    this(targetFpr, fitRows, detectors, Contamination.OFF);
   }
 
   /** Settings with the default {@code fit_rows}. */
@@ -37,6 +45,9 @@ public record DetectConfig(double targetFpr, long fitRows, Map<String, Map<Strin
     if (fitRows < 0) {
       throw new ConfigException("detect.fit_rows must be 0 (every row) or a positive row count, got " + fitRows);
     }
+    if (contamination == null) {
+      contamination = Contamination.OFF;
+    }
     Map<String, Map<String, Object>> copy = new LinkedHashMap<>();
     detectors.forEach((k, v) -> copy.put(k, v == null ? Map.of() : Map.copyOf(v)));
     detectors = Map.copyOf(copy);
@@ -45,5 +56,10 @@ public record DetectConfig(double targetFpr, long fitRows, Map<String, Map<Strin
   /** Defaults: every registered detector with its default settings, 1% target false-positive rate. */
   public static DetectConfig defaults() {
     return new DetectConfig(0.01, DEFAULT_FIT_ROWS, Map.of());
+  }
+
+  /** These settings with another contamination setting. */
+  public DetectConfig withContamination(Contamination setting) {
+    return new DetectConfig(targetFpr, fitRows, detectors, setting);
   }
 }

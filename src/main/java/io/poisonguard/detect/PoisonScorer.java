@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import io.poisonguard.config.ConfigException;
+import io.poisonguard.config.Contamination;
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.BatchStorage;
@@ -121,6 +122,11 @@ public final class PoisonScorer {
       long needed = minTrustedRows(config.targetFpr());
       if (trustedRows >= needed) {
         Fitted fitted = fit(trusted, schema, config, seed, true);
+        if (config.contamination().mode() != Contamination.Mode.OFF) {
+          // the level from a seeded uniform sample of the batch (fitted on trusted rows, none of it was fitted on)
+          fitted = fitted.at(FlagLevel.of(fitted.transform(FitSample.of(batch, null, config.fitRows(), seed)),
+              config.contamination(), config.targetFpr()));
+        }
         Dataset<Row> rows = fitted.transform(batch).persist(BatchStorage.LEVEL);
         return new Scored(fitted, rows, setAside);
       }
@@ -164,6 +170,11 @@ public final class PoisonScorer {
       Dataset<Row> population = preparedColumns(preparedBatch);
       List<DetectorModel<?>> onBatch = models.stream().<DetectorModel<?>>map(m -> m.againstRowsOf(population)).toList();
       Fitted fitted = batchCalibrated(fitRows, batch, models, onBatch, config, seed);
+      if (config.contamination().mode() != Contamination.Mode.OFF) {
+        // the level from the held-out rows, a sample of the batch the detectors were not fitted on
+        fitted = fitted.at(FlagLevel.of(fitted.verdicts(detect(onBatch, fitRows.calibrationRows())),
+            config.contamination(), config.targetFpr()));
+      }
       return new Scored(fitted, fitted.verdicts(detect(onBatch, preparedBatch)).persist(BatchStorage.LEVEL),
           trustedSetAside);
     }
@@ -178,6 +189,11 @@ public final class PoisonScorer {
     try {
       Fitted fitted = batchStage(preparer, models,
           calibrate(models, detected.select(scoreCols(models)), TailCalibrator.Reference.BATCH), config, seed);
+      if (config.contamination().mode() != Contamination.Mode.OFF) {
+        // the level from the whole batch: its detector output is kept, so this pass runs no detector
+        fitted = fitted.at(FlagLevel.of(fitted.verdicts(new Detected(detected, output.evidence())),
+            config.contamination(), config.targetFpr()));
+      }
       Dataset<Row> rows = fitted.verdicts(new Detected(detected, output.evidence())).persist(BatchStorage.LEVEL);
       try {
         // filled now, while the detectors' output is still kept: filled later, it would run the detectors again
@@ -430,18 +446,44 @@ public final class PoisonScorer {
     /** One set of fitted detectors, or with a trusted fit two: set h scores the rows of half h. */
     private final List<List<DetectorModel<?>>> modelSets;
     private final List<TailCalibrator> calibrators;
-    private final double targetFpr;
+    private final FlagLevel.Level level;
     private final long seed;
     private final Combination combination;
 
     private Fitted(FeaturePreparerModel preparer, List<List<DetectorModel<?>>> modelSets,
         List<TailCalibrator> calibrators, double targetFpr, long seed, Combination combination) {
+      this(preparer, modelSets, calibrators, new FlagLevel.Level(targetFpr, 0), seed, combination);
+    }
+
+    private Fitted(FeaturePreparerModel preparer, List<List<DetectorModel<?>>> modelSets,
+        List<TailCalibrator> calibrators, FlagLevel.Level level, long seed, Combination combination) {
       this.preparer = preparer;
       this.modelSets = modelSets.stream().<List<DetectorModel<?>>>map(List::copyOf).toList();
       this.calibrators = List.copyOf(calibrators);
-      this.targetFpr = targetFpr;
+      this.level = level;
       this.seed = seed;
       this.combination = combination;
+    }
+
+    /** This stage flagging at {@code level} instead. */
+    private Fitted at(FlagLevel.Level level) {
+      return new Fitted(preparer, modelSets, calibrators, level, seed, combination);
+    }
+
+    /**
+     * The combined p-value at or under which a row is flagged: the target false-positive rate, or larger with a
+     * contamination setting ({@link FlagLevel}).
+     */
+    public double flagLevel() {
+      return level.level();
+    }
+
+    /**
+     * The contamination share the flag level was set for: the pipeline's fixed share or the batch's estimate; 0
+     * without a contamination setting or when the estimate is 0.
+     */
+    public double contaminationShare() {
+      return level.share();
     }
 
     /** Reason codes of the fitted detectors, in scoring order. */
@@ -537,7 +579,7 @@ public final class PoisonScorer {
       // A label the reference never saw has probability 0 under every model fitted on it: no detector can weigh
       // it, so the row is flagged for that alone, and says so.
       Column unseen = preparer.unseenLabel(df);
-      return combination.combine(df, p, reasons, targetFpr)
+      return combination.combine(df, p, reasons, level.level())
           .withColumn(Columns.POISON_SCORE, when(unseen.isNotNull(), lit(1.0)).otherwise(col(Columns.POISON_SCORE)))
           .withColumn(Columns.FLAGGED, unseen.isNotNull().or(col(Columns.FLAGGED)))
           .withColumn(Columns.REASONS, when(unseen.isNotNull(), functions.concat(

@@ -36,8 +36,9 @@ import org.apache.spark.sql.functions;
  * batch: a further hash-chosen eighth of the 80% is held out clean, never attacked, and passed to {@code scan
  * --trusted}; the table goes to {@code detection-trusted.md} and {@code .json}. With
  * {@code -Dpoisonguard.bench.set=detectors.NAME.KEY=VALUE;...} every scan gets those settings (a detector that is
- * off by default switched on, say) and the files are named {@code detection[-trusted]-TAG}
- * ({@code -Dpoisonguard.bench.tag}), so the default suite's tables stay as they are.
+ * off by default switched on, say; {@code contamination=VALUE} is passed as {@code scan --contamination}) and the
+ * files are named {@code detection[-trusted]-TAG} ({@code -Dpoisonguard.bench.tag}), so the default suite's tables
+ * stay as they are.
  */
 public final class DetectionBench {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -49,6 +50,8 @@ public final class DetectionBench {
    */
   private static final List<String> SETTINGS = java.util.Arrays.stream(System.getProperty("poisonguard.bench.set",
       "").split(";")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  /** A setting that is the flag's contamination ({@code scan --contamination}), not a detector's. */
+  private static final String CONTAMINATION = "contamination=";
   /** What the result files are named after when settings are given ({@code -Dpoisonguard.bench.tag}). */
   private static final String TAG = System.getProperty("poisonguard.bench.tag", "").trim();
   private static final String RESULT = (TRUSTED ? "detection-trusted" : "detection")
@@ -156,6 +159,12 @@ public final class DetectionBench {
     }
   }
 
+  /** The contamination setting of the run as the table's text gives it, or nothing. */
+  private static String contamination() {
+    return SETTINGS.stream().filter(x -> x.startsWith(CONTAMINATION)).findFirst()
+        .map(x -> ", widened to at least a contamination of " + x.substring(CONTAMINATION.length())).orElse("");
+  }
+
   private static Map<String, Object> runOne(DataSet ds, AttackRun a, Path split, Path out) throws Exception {
     Path rt = out.resolve("rt");
     call("redteam", "--input", split.resolve("train.csv").toString(), "--label", ds.label(), "--attack",
@@ -166,7 +175,8 @@ public final class DetectionBench {
       scan.addAll(List.of("--source", "source"));
     }
     for (String setting : SETTINGS) {
-      scan.addAll(List.of("--set", setting));
+      scan.addAll(setting.startsWith(CONTAMINATION) ? List.of("--contamination",
+          setting.substring(CONTAMINATION.length())) : List.of("--set", setting));
     }
     if (TRUSTED) {
       scan.addAll(List.of("--trusted",
@@ -229,7 +239,8 @@ public final class DetectionBench {
             : "batch itself (no trusted sample)"));
     md.append("Each cell is ROC-AUC / recall at 1% false-positive rate of the score against the red team's ground "
         + "truth. *ensemble* is `_pg_poison_score`; its *FPR* column is the measured false-positive rate of "
-        + "`_pg_flagged` (target 1%) on clean rows, *recall* its recall. Accuracy: test accuracy of a logistic "
+        + "`_pg_flagged` (target 1%" + contamination() + ") on clean rows, *recall* its recall. Accuracy: test "
+        + "accuracy of a logistic "
         + "model trained on the truly clean rows / all poisoned data / the rows the guard kept. "
         + "Shuttle and Letter are sampled to 8000 rows (marked *); every set is split 80/20, the 20% being "
         + "the clean test set. Rates: share of output rows poisoned (source: flipped share of the bad feed). On "

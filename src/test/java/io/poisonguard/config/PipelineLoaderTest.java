@@ -77,4 +77,29 @@ class PipelineLoaderTest {
         write("name: t\ninput: [\n"), List.of()));
     assertTrue(syntax.getMessage().contains("not valid YAML"), syntax.getMessage());
   }
+
+  /**
+   * {@code detect.contamination} is off by default and takes {@code auto}, {@code off} or a share in (0, 0.5], from
+   * the file or from {@code --set}; anything else is an error that names the key.
+   */
+  @Test
+  void contaminationIsOffByDefaultAutoOrAShare() throws IOException {
+    String base = "name: t\ninput: {path: a.csv, label: y}\n";
+    assertEquals(Contamination.OFF, PipelineLoader.load(write(base), List.of()).config().detect().contamination());
+    assertEquals(Contamination.ESTIMATED, PipelineLoader.load(write(base + "detect: {contamination: auto}\n"),
+        List.of()).config().detect().contamination());
+    Contamination share = PipelineLoader.load(write(base), List.of("detect.contamination=0.05")).config().detect()
+        .contamination();
+    assertEquals(Contamination.Mode.FIXED, share.mode());
+    assertEquals(0.05, share.share());
+    assertEquals("0.05", share.describe());
+    assertEquals(Contamination.OFF, PipelineLoader.load(write(base + "detect: {contamination: 'off'}\n"),
+        List.of()).config().detect().contamination());
+    for (String bad : List.of("0.7", "0", "lots")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> PipelineLoader.load(
+          write(base + "detect: {contamination: " + bad + "}\n"), List.of()));
+      assertTrue(e.getMessage().contains("detect.contamination") && e.getMessage().contains("auto"),
+          e.getMessage());
+    }
+  }
 }
