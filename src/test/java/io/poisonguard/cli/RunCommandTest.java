@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -154,6 +156,28 @@ class RunCommandTest {
     assertEquals("detect", recorded.get(0).getAs("entity"));
     assertTrue(recorded.get(0).<String>getAs("detail").startsWith("the trusted sample has 60 rows"),
         recorded.toString());
+  }
+
+  /**
+   * {@code detect.contamination: 0.1} quarantines a tenth of a 600-row batch (the level is set on the whole batch, so
+   * only rows tied at it can move the count), says the level on the detect line and records it in the metrics.
+   */
+  @Test
+  void aContaminationShareQuarantinesThatShareAndIsRecorded(SparkSession spark) throws IOException {
+    Path warehouse = dir.resolve("contamination-wh");
+    CliRun run = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
+        "--set", "input.path=" + smallBatch(600), "--set", "detect.contamination=0.1");
+    assertEquals(0, run.exitCode(), run.out() + run.err());
+    assertTrue(run.out().contains("flag level p <= ") && run.out().contains("for contamination 0.1 (share 0.1000)"),
+        run.out());
+    long quarantined = table(spark, warehouse, "quickstart/quarantine").count();
+    assertTrue(quarantined >= 54 && quarantined <= 66, quarantined + " of 600 rows quarantined");
+    Map<String, Row> flag = new HashMap<>();
+    table(spark, warehouse, "_audit/metrics").where(functions.col("name").equalTo("flag")).collectAsList()
+        .forEach(r -> flag.put(r.getAs("metric"), r));
+    assertEquals(0.1, flag.get("contamination_share").<Double>getAs("value"), 1e-12);
+    assertEquals("0.1", flag.get("level").getAs("detail"));
+    assertTrue(flag.get("level").<Double>getAs("value") > 0.01, flag.toString());
   }
 
   @Test
