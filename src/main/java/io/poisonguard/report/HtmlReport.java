@@ -177,6 +177,15 @@ public final class HtmlReport {
     out.write("<h2>Detectors</h2>\n<p>Each chart shows a detector's score for kept and quarantined rows (each as a "
         + "share of its group) and the lowest score at which the detector was among a flagged row's reasons. "
         + "<code>poison_score</code> is the combined evidence the flag is set on.</p>\n");
+    Map<String, Object> detection = doc.detection();
+    if (detection.get("flag_level") instanceof Double level) {
+      Object share = detection.get("contamination_share");
+      out.write("<p>Rows were flagged at a combined p-value of at most " + num(level)
+          + ("off".equals(detection.get("contamination")) ? " (the target false-positive rate)"
+              : " (contamination " + esc(String.valueOf(detection.get("contamination"))) + ", share "
+                  + (share instanceof Double d ? num(d) : "?") + ", never below the target false-positive rate)")
+          + ".</p>\n");
+    }
     out.write("<table><tr><th>detector</th><th>rows scored</th><th>fired on</th><th>p50</th><th>p90</th>"
         + "<th>p99</th><th>max</th><th>lowest fired</th></tr>\n");
     for (RunDocument.DetectorStat d : doc.detectors()) {

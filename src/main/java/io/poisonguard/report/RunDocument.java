@@ -23,7 +23,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * @param run the run record
  * @param detectors per-detector statistics, the combined score last
- * @param metrics the run's metrics (reasons, sources, gate, input roles)
+ * @param metrics the run's metrics (reasons, sources, gate, input roles, the flag's level)
  * @param drift drift metrics against the reference, by column: metric name to value
  * @param releases releases of the run's quarantined rows, oldest first
  * @param models models trained on the clean table version the run wrote, oldest first
@@ -143,6 +143,28 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
     return lines;
   }
 
+  /**
+   * How the flag was set: {@code flag_level} (the combined p-value at or under which rows were flagged),
+   * {@code contamination} (the setting: off, auto or the share) and {@code contamination_share} (the share the level
+   * was set for), and {@code reference_set_aside} (why a trusted reference was not fitted on); each only when the run
+   * recorded it (runs before the flag level was recorded have none).
+   */
+  public Map<String, Object> detection() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Metric m : metrics("detect")) {
+      switch (m.metric()) {
+        case "level" -> {
+          out.put("flag_level", m.value());
+          out.put("contamination", m.detail());
+        }
+        case "contamination_share" -> out.put("contamination_share", m.value());
+        case "set_aside" -> out.put("reference_set_aside", m.detail());
+        default -> { }
+      }
+    }
+    return out;
+  }
+
   /** Population stability index per feature, largest first. */
   public Map<String, Double> psi() {
     Map<String, Double> out = new LinkedHashMap<>();
@@ -226,6 +248,7 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
       m.put("quarantined_counts", d.quarantined());
       stats.add(m);
     }
+    doc.put("detection", detection());
     doc.put("detectors", stats);
     doc.put("reasons", reasons());
     List<Map<String, Object>> sources = new ArrayList<>();

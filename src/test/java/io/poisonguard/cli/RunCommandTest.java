@@ -160,14 +160,24 @@ class RunCommandTest {
 
   /**
    * {@code detect.contamination: 0.1} quarantines a tenth of a 600-row batch (the level is set on the whole batch, so
-   * only rows tied at it can move the count), says the level on the detect line and records it in the metrics.
+   * only rows tied at it can move the count), says the level on the detect line and in the report, and records it in
+   * the metrics.
    */
   @Test
   void aContaminationShareQuarantinesThatShareAndIsRecorded(SparkSession spark) throws IOException {
     Path warehouse = dir.resolve("contamination-wh");
+    Path summaryFile = dir.resolve("contamination.json");
     CliRun run = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
-        "--set", "input.path=" + smallBatch(600), "--set", "detect.contamination=0.1");
+        "--set", "input.path=" + smallBatch(600), "--set", "detect.contamination=0.1", "--output-json",
+        summaryFile.toString());
     assertEquals(0, run.exitCode(), run.out() + run.err());
+    String runId = JSON.readTree(summaryFile.toFile()).get("run_id").asText();
+    Path reportDir = warehouse.resolve("quickstart/reports/" + runId);
+    JsonNode detection = JSON.readTree(reportDir.resolve("report.json").toFile()).get("detection");
+    assertEquals("0.1", detection.get("contamination").asText(), detection.toString());
+    assertEquals(0.1, detection.get("contamination_share").asDouble(), 1e-12);
+    assertTrue(Files.readString(reportDir.resolve("report.html")).contains("Rows were flagged at a combined p-value "
+        + "of at most"), "the report says the level");
     assertTrue(run.out().contains("flag level p <= ") && run.out().contains("for contamination 0.1 (share 0.1000)"),
         run.out());
     long quarantined = table(spark, warehouse, "quickstart/quarantine").count();
