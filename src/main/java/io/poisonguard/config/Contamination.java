@@ -37,12 +37,14 @@ public record Contamination(Mode mode, double share) {
   }
 
   /**
-   * The setting as a pipeline file gives it: absent (null), {@code auto}, or a number.
+   * The setting as a pipeline file gives it: absent (null), {@code off} (which YAML may read as false), {@code auto},
+   * or a number.
    *
    * @throws ConfigException for anything else, naming the key and what it accepts
    */
   public static Contamination parse(Object value) {
-    if (value == null) {
+    // YAML 1.1 reads an unquoted off as false
+    if (value == null || Boolean.FALSE.equals(value)) {
       return OFF;
     }
     if (value instanceof Number number) {
@@ -52,7 +54,7 @@ public record Contamination(Mode mode, double share) {
     if (text.equals("auto")) {
       return ESTIMATED;
     }
-    if (text.equals("off") || text.equals("none")) {
+    if (text.equals("off") || text.equals("none") || text.equals("false")) {
       return OFF;
     }
     try {

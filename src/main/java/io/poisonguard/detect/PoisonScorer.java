@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -121,12 +122,10 @@ public final class PoisonScorer {
       long trustedRows = trusted.count();
       long needed = minTrustedRows(config.targetFpr());
       if (trustedRows >= needed) {
-        Fitted fitted = fit(trusted, schema, config, seed, true);
-        if (config.contamination().mode() != Contamination.Mode.OFF) {
-          // the level from a seeded uniform sample of the batch (fitted on trusted rows, none of it was fitted on)
-          fitted = fitted.at(FlagLevel.of(fitted.transform(FitSample.of(batch, null, config.fitRows(), seed)),
-              config.contamination(), config.targetFpr()));
-        }
+        Fitted trustedFit = fit(trusted, schema, config, seed, true);
+        // the level from a seeded uniform sample of the batch (fitted on trusted rows, none of it was fitted on)
+        Fitted fitted = atContaminationLevel(trustedFit,
+            () -> trustedFit.transform(FitSample.of(batch, null, config.fitRows(), seed)), config);
         Dataset<Row> rows = fitted.transform(batch).persist(BatchStorage.LEVEL);
         return new Scored(fitted, rows, setAside);
       }
@@ -169,12 +168,10 @@ public final class PoisonScorer {
       Dataset<Row> preparedBatch = preparer.transform(batch);
       Dataset<Row> population = preparedColumns(preparedBatch);
       List<DetectorModel<?>> onBatch = models.stream().<DetectorModel<?>>map(m -> m.againstRowsOf(population)).toList();
-      Fitted fitted = batchCalibrated(fitRows, batch, models, onBatch, config, seed);
-      if (config.contamination().mode() != Contamination.Mode.OFF) {
-        // the level from the held-out rows, a sample of the batch the detectors were not fitted on
-        fitted = fitted.at(FlagLevel.of(fitted.verdicts(detect(onBatch, fitRows.calibrationRows())),
-            config.contamination(), config.targetFpr()));
-      }
+      Fitted calibrated = batchCalibrated(fitRows, batch, models, onBatch, config, seed);
+      // the level from the held-out rows, a sample of the batch the detectors were not fitted on
+      Fitted fitted = atContaminationLevel(calibrated,
+          () -> calibrated.verdicts(detect(onBatch, fitRows.calibrationRows())), config);
       return new Scored(fitted, fitted.verdicts(detect(onBatch, preparedBatch)).persist(BatchStorage.LEVEL),
           trustedSetAside);
     }
@@ -187,13 +184,11 @@ public final class PoisonScorer {
     Detected output = detect(models, preparer.transform(batch));
     Dataset<Row> detected = output.rows().persist(BatchStorage.LEVEL);
     try {
-      Fitted fitted = batchStage(preparer, models,
+      Fitted calibrated = batchStage(preparer, models,
           calibrate(models, detected.select(scoreCols(models)), TailCalibrator.Reference.BATCH), config, seed);
-      if (config.contamination().mode() != Contamination.Mode.OFF) {
-        // the level from the whole batch: its detector output is kept, so this pass runs no detector
-        fitted = fitted.at(FlagLevel.of(fitted.verdicts(new Detected(detected, output.evidence())),
-            config.contamination(), config.targetFpr()));
-      }
+      // the level from the whole batch: its detector output is kept, so this pass runs no detector
+      Fitted fitted = atContaminationLevel(calibrated,
+          () -> calibrated.verdicts(new Detected(detected, output.evidence())), config);
       Dataset<Row> rows = fitted.verdicts(new Detected(detected, output.evidence())).persist(BatchStorage.LEVEL);
       try {
         // filled now, while the detectors' output is still kept: filled later, it would run the detectors again
@@ -206,6 +201,18 @@ public final class PoisonScorer {
     } finally {
       detected.unpersist();
     }
+  }
+
+  /**
+   * {@code fitted} flagging at the level its contamination setting gives on {@code sampleVerdicts} (its verdicts over
+   * rows of the batch, or a sample of them; built only when there is a setting), or {@code fitted} itself without one.
+   */
+  private static Fitted atContaminationLevel(Fitted fitted, Supplier<Dataset<Row>> sampleVerdicts,
+      DetectConfig config) {
+    if (config.contamination().mode() == Contamination.Mode.OFF) {
+      return fitted;
+    }
+    return fitted.at(FlagLevel.of(sampleVerdicts.get(), config.contamination(), config.targetFpr()));
   }
 
   /**

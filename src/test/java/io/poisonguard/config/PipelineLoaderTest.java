@@ -93,8 +93,11 @@ class PipelineLoaderTest {
     assertEquals(Contamination.Mode.FIXED, share.mode());
     assertEquals(0.05, share.share());
     assertEquals("0.05", share.describe());
-    assertEquals(Contamination.OFF, PipelineLoader.load(write(base + "detect: {contamination: 'off'}\n"),
-        List.of()).config().detect().contamination());
+    // quoted, and unquoted (which YAML 1.1 reads as false)
+    for (String off : List.of("'off'", "off")) {
+      assertEquals(Contamination.OFF, PipelineLoader.load(write(base + "detect: {contamination: " + off + "}\n"),
+          List.of()).config().detect().contamination());
+    }
     for (String bad : List.of("0.7", "0", "lots")) {
       ConfigException e = assertThrows(ConfigException.class, () -> PipelineLoader.load(
           write(base + "detect: {contamination: " + bad + "}\n"), List.of()));
