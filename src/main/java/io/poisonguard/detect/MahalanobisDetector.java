@@ -117,10 +117,13 @@ public final class MahalanobisDetector extends DetectorEstimator<MahalanobisMode
     Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, getFeaturesCol(), getLabelCol());
     int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
     Map<Double, Double> fractions = new HashMap<>();
+    // one row per class
     for (Row r : labelled.groupBy(col(getLabelCol())).count().collectAsList()) {
       // Oversampled by 10% so a Bernoulli sample nearly always reaches the cap; the cap is applied below.
       fractions.put(r.getDouble(0), Math.min(1.0, 1.1 * getMaxSampleRows() / r.getLong(1)));
     }
+    // a sample, not the dataset: about 1.1 × max_sample_rows rows per class reach the driver (Bernoulli, so a few
+    // percent more at most), cut to max_sample_rows per class below
     List<Row> sample = labelled.stat().sampleBy(getLabelCol(), fractions, getSeed()).collectAsList();
     String[] names = FeatureNames.of(dataset, getFeaturesCol());
     int d = names.length;
