@@ -68,33 +68,110 @@ public final class IsolationForestModel extends RowScoringModel<IsolationForestM
 
   @Override
   protected RowScorer scorer() {
-    State s = state;
-    double norm = Math.max(averagePathLength(s.sampleSize()), 1e-9);
-    // each leaf's expected remaining depth, once per model instead of a logarithm per tree for every row
-    double[][] remaining = new double[s.trees().length][];
-    for (int t = 0; t < remaining.length; t++) {
-      int[] size = s.trees()[t].size();
-      remaining[t] = new double[size.length];
-      for (int node = 0; node < size.length; node++) {
-        remaining[t][node] = averagePathLength(size[node]);
-      }
-    }
+    PackedForest forest = new PackedForest(state.trees());
+    double norm = Math.max(averagePathLength(state.sampleSize()), 1e-9);
     return (features, label) -> {
-      double[] x = features.toArray();
-      double total = 0;
-      for (int t = 0; t < remaining.length; t++) {
-        Tree tree = s.trees()[t];
-        int node = 0;
-        int depth = 0;
-        while (tree.feature()[node] >= 0) {
-          node = x[tree.feature()[node]] < tree.split()[node] ? tree.left()[node] : tree.right()[node];
-          depth++;
-        }
-        total += depth + remaining[t][node];
-      }
-      double mean = total / remaining.length;
+      double mean = forest.meanPathLength(features.toArray());
       return new Score(Math.pow(2, -mean / norm), () -> "path=" + Evidence.fixed(mean, 1));
     };
+  }
+
+  /**
+   * The forest laid out for scoring: every tree's nodes in one set of arrays, a node's two children side by side, so
+   * that a step down is {@code firstChild + (goes right ? 1 : 0)}, and four trees walked at once. With one array set
+   * per tree, a branch per step and one walk at a time, the forest took a fifth of the CPU samples of the 1M-row
+   * guard's scoring pass (eight detectors; a flight recording), more than any detector but the neighbour search.
+   * Measured on 100 random trees of height 8 to 10 over 32 features, 200,000 rows: 8.7 against 2.2 µs per row, the
+   * same scores to the last bit (each tree's path length is still added in tree order).
+   */
+  private static final class PackedForest implements Serializable {
+    private final int[] roots;
+    /** Split feature, −1 for a leaf. */
+    private final int[] feature;
+    /** Index of the left child; the right one follows it. */
+    private final int[] firstChild;
+    private final double[] split;
+    /** At a leaf, its depth plus the expected depth still to go below it ({@link #averagePathLength}). */
+    private final double[] pathLength;
+
+    PackedForest(Tree[] trees) {
+      int nodes = 0;
+      for (Tree tree : trees) {
+        nodes += tree.feature().length;
+      }
+      roots = new int[trees.length];
+      feature = new int[nodes];
+      firstChild = new int[nodes];
+      split = new double[nodes];
+      pathLength = new double[nodes];
+      int next = 0;
+      for (int t = 0; t < trees.length; t++) {
+        roots[t] = next++;
+        next = pack(trees[t], 0, roots[t], 0, next);
+      }
+    }
+
+    /**
+     * Copies the subtree of {@code tree} under {@code node} to {@code at} (already allocated) and its descendants from
+     * {@code next} on; returns the next free index.
+     */
+    private int pack(Tree tree, int node, int at, int depth, int next) {
+      feature[at] = tree.feature()[node];
+      if (feature[at] < 0) {
+        pathLength[at] = depth + averagePathLength(tree.size()[node]);
+        return next;
+      }
+      split[at] = tree.split()[node];
+      firstChild[at] = next;
+      int free = next + 2;
+      free = pack(tree, tree.left()[node], next, depth + 1, free);
+      return pack(tree, tree.right()[node], next + 1, depth + 1, free);
+    }
+
+    /** The mean over the trees of the path length of {@code x}, summed in tree order. */
+    double meanPathLength(double[] x) {
+      double total = 0;
+      int t = 0;
+      // Four walks at once: each step of a walk waits on the loads of the step before, and four walks overlap their
+      // waits.
+      for (; t + 4 <= roots.length; t += 4) {
+        int a = roots[t];
+        int b = roots[t + 1];
+        int c = roots[t + 2];
+        int d = roots[t + 3];
+        while (true) {
+          int fa = feature[a];
+          int fb = feature[b];
+          int fc = feature[c];
+          int fd = feature[d];
+          if ((fa & fb & fc & fd) < 0) {
+            break; // all four at a leaf (−1)
+          }
+          a = fa < 0 ? a : down(a, fa, x);
+          b = fb < 0 ? b : down(b, fb, x);
+          c = fc < 0 ? c : down(c, fc, x);
+          d = fd < 0 ? d : down(d, fd, x);
+        }
+        total += pathLength[a];
+        total += pathLength[b];
+        total += pathLength[c];
+        total += pathLength[d];
+      }
+      for (; t < roots.length; t++) {
+        int node = roots[t];
+        int f;
+        while ((f = feature[node]) >= 0) {
+          node = down(node, f, x);
+        }
+        total += pathLength[node];
+      }
+      return total / roots.length;
+    }
+
+    /** The child of {@code node} (split on feature {@code f}) that {@code x} goes to. */
+    private int down(int node, int f, double[] x) {
+      return firstChild[node] + (x[f] < split[node] ? 0 : 1);
+    }
   }
 
   @Override

@@ -61,4 +61,33 @@ class IsolationForestModelTest {
     assertEquals(Math.pow(2, -(2 + c4) / c8), scores.get("ties go right"), 1e-12);
     assertEquals(Math.pow(2, -(2 + c4) / c8), scores.get("NaN goes right"), 1e-12);
   }
+
+  @Test
+  void aForestScoresTheMeanPathOverItsTrees(SparkSession spark) {
+    // Five trees, so that the scorer walks four of them together and the fifth alone: the tree above three times,
+    // and twice a lone root leaf of 8 rows (path c(8)).
+    IsolationForestModel.Tree split = new IsolationForestModel.Tree(new int[] {0, 1, -1, -1, -1},
+        new double[] {0.5, 2.0, 0, 0, 0}, new int[] {2, 3, -1, -1, -1}, new int[] {1, 4, -1, -1, -1},
+        new int[] {8, 7, 1, 3, 4});
+    IsolationForestModel.Tree leaf = new IsolationForestModel.Tree(new int[] {-1}, new double[] {0}, new int[] {-1},
+        new int[] {-1}, new int[] {8});
+    IsolationForestModel model = new IsolationForestModel("iforest_forest_test", new IsolationForestModel.State(
+        new String[] {"x0", "x1"}, 8, new IsolationForestModel.Tree[] {split, leaf, split, split, leaf}));
+
+    StructType schema = new StructType().add(Columns.ID, DataTypes.StringType)
+        .add(Columns.FEATURES, SQLDataTypes.VectorType()).add(Columns.LABEL_INDEX, DataTypes.DoubleType);
+    List<Row> rows = List.of(
+        RowFactory.create("left leaf", Vectors.dense(0.2, 0.0), 0.0),
+        RowFactory.create("right leaf", Vectors.dense(0.9, 3.0), 0.0));
+    Map<String, Double> scores = new HashMap<>();
+    for (Row r : model.transform(spark.createDataFrame(rows, schema)).select(Columns.ID, model.getScoreCol())
+        .collectAsList()) {
+      scores.put(r.getString(0), r.getDouble(1));
+    }
+
+    double c4 = 2 * (Math.log(3) + EULER_GAMMA) - 2.0 * 3 / 4;
+    double c8 = 2 * (Math.log(7) + EULER_GAMMA) - 2.0 * 7 / 8;
+    assertEquals(Math.pow(2, -((1 + c8 + 1 + 1 + c8) / 5) / c8), scores.get("left leaf"), 1e-12);
+    assertEquals(Math.pow(2, -((3 * (2 + c4) + 2 * c8) / 5) / c8), scores.get("right leaf"), 1e-12);
+  }
 }
