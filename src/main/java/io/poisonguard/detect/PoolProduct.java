@@ -51,4 +51,23 @@ final class PoolProduct {
       out[r] = sum;
     }
   }
+
+  /**
+   * The first position in {@code [from, size)} whose value is above {@code bound}, or {@code size} when none is (NaN is
+   * never above): how the top-k scan of the neighbour search ({@link KnnLabelModel.Search#nearest}) skips the pool rows
+   * no nearer than its k-th best so far, nearly all of them.
+   */
+  static int firstAbove(float[] values, int from, int size, float bound) {
+    return VECTOR ? VectorPoolProduct.firstAbove(values, from, size, bound)
+        : scalarFirstAbove(values, from, size, bound);
+  }
+
+  /** {@link #firstAbove}, one value at a time. */
+  static int scalarFirstAbove(float[] values, int from, int size, float bound) {
+    int i = from;
+    while (i < size && !(values[i] > bound)) {
+      i++;
+    }
+    return i;
+  }
 }

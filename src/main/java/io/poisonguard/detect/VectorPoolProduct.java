@@ -1,11 +1,14 @@
 package io.poisonguard.detect;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link PoolProduct#sums} on the JDK's vector API: blocks of four vectors of pool rows are summed over all the
- * query's nonzero entries in registers, then stored once. Loaded only where the vector module is present.
+ * {@link PoolProduct#sums} and {@link PoolProduct#firstAbove} on the JDK's vector API. The sums: blocks of four vectors
+ * of pool rows are summed over all the query's nonzero entries in registers, then stored once. Loaded only where the
+ * vector module is present.
  *
  * <p>The species is the JDK's widest ({@code SPECIES_MAX}). On this project's 2-core AVX-512 machine (JDK 17) the
  * kernel ran ten times slower on {@code SPECIES_PREFERRED}, {@code SPECIES_512} or {@code SPECIES_256} (on the
@@ -43,5 +46,17 @@ final class VectorPoolProduct {
       s3.intoArray(out, r + 3 * LANES);
     }
     PoolProduct.scalarSums(pool, size, query, nonzero, count, out, blocked);
+  }
+
+  /** See {@link PoolProduct#firstAbove}. */
+  static int firstAbove(float[] values, int from, int size, float bound) {
+    int i = from;
+    for (int blocked = size - LANES; i <= blocked; i += LANES) {
+      VectorMask<Float> above = FloatVector.fromArray(SPECIES, values, i).compare(VectorOperators.GT, bound);
+      if (above.anyTrue()) {
+        return i + above.firstTrue();
+      }
+    }
+    return PoolProduct.scalarFirstAbove(values, i, size, bound);
   }
 }
