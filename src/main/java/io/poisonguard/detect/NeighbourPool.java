@@ -103,21 +103,26 @@ final class NeighbourPool implements Serializable {
     // The row's own near-copies are struck out before any scan: checked inside the top-k scan, they made it cost
     // over twice the product (1M-row profile); struck out, scoring 1M rows took 9.1 instead of 14.4 s.
     for (int t = 0; self != null && t < rowsByKey.size(); t++) {
-      for (int j : rowsByKey.get(t).getOrDefault(self[t], NONE)) {
+      for (int j : rowsByKey.get(t).getOrDefault(LogisticFits.mix(self[t]), NONE)) {
         closeness[j] = Float.NEGATIVE_INFINITY;
       }
     }
     return closeness;
   }
 
-  /** For each hash table, the pool rows (indices into {@code keys}) under each key. */
+  /**
+   * For each hash table, the pool rows (indices into {@code keys}) under each key, the key mixed
+   * ({@link LogisticFits#mix}, one to one, so rows share a mixed key exactly when they share the key). Unmixed, the
+   * keys (polynomials in a few small grid coordinates) fold to 32-bit hash codes that crowd into a few of the map's
+   * bins: in the 1M-row guard's flight recording its lookups walked tree bins (2% of the scoring pass's samples).
+   */
   private static List<Map<Long, int[]>> rowsByKey(long[][] keys) {
     int tables = keys.length == 0 ? 0 : keys[0].length;
     List<Map<Long, int[]>> byKey = new ArrayList<>();
     for (int t = 0; t < tables; t++) {
       Map<Long, List<Integer>> rows = new HashMap<>();
       for (int j = 0; j < keys.length; j++) {
-        rows.computeIfAbsent(keys[j][t], key -> new ArrayList<>()).add(j);
+        rows.computeIfAbsent(LogisticFits.mix(keys[j][t]), key -> new ArrayList<>()).add(j);
       }
       Map<Long, int[]> table = new HashMap<>();
       rows.forEach((key, list) -> table.put(key, list.stream().mapToInt(Integer::intValue).toArray()));
