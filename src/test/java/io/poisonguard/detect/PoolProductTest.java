@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The neighbour search's product on spambase's rows (log-compressed, as the search takes them): the vector kernel
- * and the scalar loop give the same sums to the bit, and the sums are the dot products over the nonzero entries.
+ * and the scalar loop give the same sums to the bit, and the sums are the dot products over the nonzero entries. The
+ * top-k scan's skip finds the same first value above a bound on either kernel.
  */
 class PoolProductTest {
   private static final int POOL = 3001;
@@ -71,5 +72,31 @@ class PoolProductTest {
       }
     }
     assertTrue(zeros > entries / 2, "spambase rows are mostly zeros: " + zeros + " of " + entries);
+  }
+
+  @Test
+  void bothKernelsSkipToTheSameFirstValueAboveTheBound() {
+    // an odd length leaves a tail beyond the vector blocks; NaN and -infinity are never above any bound
+    int size = 1001;
+    float[] values = new float[size + 7];
+    java.util.Random random = new java.util.Random(11);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i % 97 == 5 ? Float.NaN : i % 89 == 3 ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian();
+    }
+    values[size + 3] = 100f; // past size: never read
+    float[] bounds = {Float.NEGATIVE_INFINITY, -1f, 0f, 1.5f, 2.5f, 3.5f, 100f, Float.POSITIVE_INFINITY};
+    int checked = 0;
+    for (float bound : bounds) {
+      for (int from = 0; from <= size; from += 7) {
+        int expected = from;
+        while (expected < size && !(values[expected] > bound)) {
+          expected++;
+        }
+        assertEquals(expected, PoolProduct.scalarFirstAbove(values, from, size, bound), "scalar, " + bound + " " + from);
+        assertEquals(expected, VectorPoolProduct.firstAbove(values, from, size, bound), "vector, " + bound + " " + from);
+        checked += expected < size ? 1 : 0;
+      }
+    }
+    assertTrue(checked > 100, "most searches find a value: " + checked);
   }
 }
