@@ -69,7 +69,8 @@ public final class ScanCommand implements Command {
           --set KEY=VALUE     detector settings as in a pipeline file, e.g. --set detectors.isolation_forest.num_trees=200
           --master URL        Spark master
 
-        scores.csv columns: id, poison_score, flagged, reasons (';'-separated), then score_<detector> per detector.
+        scores.csv columns: id, poison_score, flagged, reasons (';'-separated), then per detector score_<detector>
+          (its raw score) and p_<detector> (that score's calibrated tail probability, which the ensemble weighs).
         """;
   }
 
@@ -113,6 +114,7 @@ public final class ScanCommand implements Command {
           functions.concat_ws(";", Columns.col(Columns.REASONS)).as("reasons")));
       for (String code : fitted.detectorCodes()) {
         columns.add(Columns.col(Columns.PREFIX + "score_" + code).as("score_" + code));
+        columns.add(fitted.tailProbability(code).as("p_" + code));
       }
       SingleCsvWriter.write(scored.select(columns.toArray(Column[]::new)).orderBy("id"),
           outDir.resolve("scores.csv").toString());

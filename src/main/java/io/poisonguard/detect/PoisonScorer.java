@@ -505,6 +505,22 @@ public final class PoisonScorer {
       return unbounded;
     }
 
+    /**
+     * Detector {@code code}'s calibrated tail probability, read from its {@code _pg_score_<code>} column of a
+     * scored batch: the p the combination weighed for that detector (1 where the score is missing).
+     *
+     * @throws IllegalArgumentException if no fitted detector has that reason code
+     */
+    public Column tailProbability(String code) {
+      int i = detectorCodes().indexOf(code);
+      if (i < 0) {
+        throw new IllegalArgumentException("no fitted detector " + code + "; fitted: " + detectorCodes());
+      }
+      TailCalibrator tail = calibrators.get(i);
+      return udf((UDF1<Double, Double>) score -> tail.pValue(score == null ? Double.NaN : score),
+          DataTypes.DoubleType).apply(col(modelSets.get(0).get(i).getScoreCol()));
+    }
+
     /** The fitted preparation step. */
     public FeaturePreparerModel preparer() {
       return preparer;

@@ -1,0 +1,90 @@
+package io.poisonguard.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.poisonguard.spark.SharedSpark;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code scan} on the bundled breast-cancer set with injected outliers: what scores.csv says about each row. */
+@ExtendWith(SharedSpark.class)
+class ScanCommandTest {
+  @Test
+  void everyDetectorsTailProbabilityFallsWithItsScoreAndBacksTheReasons(@TempDir Path dir) throws Exception {
+    Path rt = dir.resolve("rt");
+    CliRun attack = CliRun.of("redteam", "--input", "data/breast_cancer.csv", "--label", "diagnosis", "--attack",
+        "outlier", "--rate", "0.05", "--seed", "7", "--out", rt.toString());
+    assertEquals(0, attack.exitCode(), attack.err());
+    Path out = dir.resolve("scan");
+    CliRun scan = CliRun.of("scan", "--input", rt.resolve("data.csv").toString(), "--label", "diagnosis", "--id",
+        "id", "--seed", "7", "--out", out.toString());
+    assertEquals(0, scan.exitCode(), scan.err());
+
+    JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+    List<String> detectors = new ArrayList<>();
+    summary.get("detectors").forEach(d -> detectors.add(d.asText()));
+    double flagLevel = summary.get("flag_level").asDouble();
+    // the evidence in reasons holds commas: read the file as a CSV reader does
+    Dataset<Row> scores = SparkSession.active().read().option("header", true).csv(out.resolve("scores.csv").toString());
+    List<String> header = List.of(scores.columns());
+    List<String[]> rows = scores.collectAsList().stream().map(ScanCommandTest::fields).toList();
+    assertEquals(summary.get("scored").asLong(), rows.size());
+
+    for (String detector : detectors) {
+      int score = header.indexOf("score_" + detector);
+      int p = header.indexOf("p_" + detector);
+      assertTrue(score >= 0 && p >= 0, detector + " in " + header);
+      // a higher score is never less extreme: sorted by score, the tail probability never rises
+      List<String[]> byScore = rows.stream().filter(r -> !r[score].isEmpty() && !r[score].equals("NaN"))
+          .sorted(Comparator.comparingDouble(r -> Double.parseDouble(r[score]))).toList();
+      double previous = 1.0;
+      for (String[] r : byScore) {
+        double tail = Double.parseDouble(r[p]);
+        assertTrue(tail >= 0 && tail <= 1, detector + " p " + tail);
+        assertTrue(tail <= previous + 1e-12, detector + ": p " + tail + " after " + previous);
+        previous = tail;
+      }
+    }
+
+    // every detector a flagged row names as a reason has a tail probability under the flag level
+    int flagged = header.indexOf("flagged");
+    int reasons = header.indexOf("reasons");
+    long named = 0;
+    for (String[] r : rows) {
+      if (!Boolean.parseBoolean(r[flagged])) {
+        assertTrue(r[reasons].isEmpty(), String.join(",", r));
+        continue;
+      }
+      assertFalse(r[reasons].isEmpty(), String.join(",", r));
+      for (String reason : r[reasons].split(";")) {
+        String code = reason.substring(0, reason.indexOf(':'));
+        double tail = Double.parseDouble(r[header.indexOf("p_" + code)]);
+        assertTrue(tail <= flagLevel, reason + " with p " + tail);
+        named++;
+      }
+    }
+    // 5% injected outliers of ~570 rows: the flag and its reasons are exercised
+    assertTrue(named >= 20, "reasons named: " + named);
+  }
+
+  /** A row's fields as text, a missing one as "". */
+  private static String[] fields(Row row) {
+    String[] out = new String[row.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = row.isNullAt(i) ? "" : row.getString(i);
+    }
+    return out;
+  }
+}
