@@ -33,11 +33,11 @@ import org.apache.spark.sql.types.StructType;
  * ({@code bench/detection} at 4d8b88c with the batch stage switched to it, 40 rows): ensemble ROC-AUC within 0.01 of
  * the best detector on 11 rows against Simes' 13, mean ROC-AUC 0.834 against 0.902 (mean flag recall 0.430 against
  * 0.304). The poison of a label attack fills the top decile that anchors the batch calibration, so its p-values stay
- * between 0.01 and 0.1 and no detector's tail looks enriched. Offline, on a rerun's per-detector p-values ({@code
- * scan}'s {@code p_<detector>} columns; 40 rows; rows within 0.01 / mean ROC-AUC): Simes 13 / 0.902; Fisher's sum 12 /
- * 0.891; Bonferroni and Simes weighted by each detector's excess share of p ≤ 0.01, 15 / 0.882 and 15 / 0.889; a
- * one-factor model of the detectors' −log10 p 20 / 0.888, but it favours the mutually correlated label-aware detectors
- * and ranks a backdoor below chance (0.28 on letter).
+ * between 0.01 and 0.1 and no detector's tail looks enriched. Offline, on a rerun's per-detector p-values
+ * ({@code scan}'s {@code p_<detector>} columns; 40 rows; rows within 0.01 / mean ROC-AUC): Simes 13 / 0.902;
+ * Fisher's sum 12 / 0.891; Bonferroni and Simes weighted by each detector's excess share of p ≤ 0.01, 15 / 0.882
+ * and 15 / 0.889; a one-factor model of the detectors' −log10 p 20 / 0.888, but it favours the mutually correlated
+ * label-aware detectors and ranks a backdoor below chance (0.28 on letter).
  */
 final class SimesCombination implements Combination {
   private static final String BOUND = Columns.PREFIX + "simes";
