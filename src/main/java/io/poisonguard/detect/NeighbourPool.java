@@ -114,7 +114,9 @@ final class NeighbourPool implements Serializable {
    * For each hash table, the pool rows (indices into {@code keys}) under each key, the key mixed
    * ({@link LogisticFits#mix}, one to one, so rows share a mixed key exactly when they share the key). Unmixed, the
    * keys (polynomials in a few small grid coordinates) fold to 32-bit hash codes that crowd into a few of the map's
-   * bins: in the 1M-row guard's flight recording its lookups walked tree bins (2% of the scoring pass's samples).
+   * bins: in the 1M-row guard's flight recording its lookups walked tree bins (2% of the scoring pass's samples, in
+   * a recording without -XX:+DebugNonSafepoints, which can charge inlined code to the wrong frame: a rough share).
+   * Mixed, the pool keys of the 1M scale data fill these maps without a single tree bin.
    */
   private static List<Map<Long, int[]>> rowsByKey(long[][] keys) {
     int tables = keys.length == 0 ? 0 : keys[0].length;
