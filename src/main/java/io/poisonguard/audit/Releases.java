@@ -155,7 +155,7 @@ public final class Releases {
       Map<Verdict, Dataset<Row>> byVerdict = new EnumMap<>(Verdict.class);
       byVerdict.put(target, moving);
       byVerdict.put(Verdict.QUARANTINE, moving.limit(0));
-      Map<Verdict, Long> versions = tables.write(byVerdict);
+      Map<Verdict, Long> versions = VerdictTables.versions(tables.write(byVerdict));
       Map<String, Long> outputs = new LinkedHashMap<>();
       versions.forEach((v, version) -> outputs.put(v.table(), version));
 

@@ -37,27 +37,44 @@ public final class VerdictTables {
   }
 
   /**
+   * What one commit of {@link #write} left in a verdict's table.
+   *
+   * @param version the Delta version the table is at afterwards
+   * @param batchRows rows of the batch the table holds afterwards, as the commit's own metrics in the Delta log
+   *     record them (rows written by a create, rows inserted plus rows updated by a merge); −1 when the log holds no
+   *     such metrics (they can be switched off, {@code spark.databricks.delta.history.metricsEnabled})
+   */
+  public record Commit(long version, long batchRows) {}
+
+  /**
    * Writes one batch. {@code byVerdict} holds, for each verdict the batch uses, its records (all with a unique
    * {@code _pg_id}); verdicts absent from the map are left untouched, which is how a failed gate leaves
-   * {@code clean} exactly as it was. Returns the Delta version each touched table is at afterwards.
+   * {@code clean} exactly as it was. Returns the commit each touched table got.
    */
-  public Map<Verdict, Long> write(Map<Verdict, Dataset<Row>> byVerdict) {
+  public Map<Verdict, Commit> write(Map<Verdict, Dataset<Row>> byVerdict) {
     Dataset<Row> allIds = null;
     for (Dataset<Row> rows : byVerdict.values()) {
       Dataset<Row> ids = rows.select(Columns.ID);
       allIds = allIds == null ? ids : allIds.union(ids);
     }
-    Map<Verdict, Long> versions = new EnumMap<>(Verdict.class);
+    Map<Verdict, Commit> commits = new EnumMap<>(Verdict.class);
     for (Map.Entry<Verdict, Dataset<Row>> e : byVerdict.entrySet()) {
-      versions.put(e.getKey(), upsert(path(e.getKey()), e.getValue(), allIds));
+      commits.put(e.getKey(), upsert(path(e.getKey()), e.getValue(), allIds));
     }
+    return commits;
+  }
+
+  /** The Delta version of each commit: what a run or a release records as its outputs. */
+  public static Map<Verdict, Long> versions(Map<Verdict, Commit> commits) {
+    Map<Verdict, Long> versions = new EnumMap<>(Verdict.class);
+    commits.forEach((verdict, commit) -> versions.put(verdict, commit.version()));
     return versions;
   }
 
-  private long upsert(String path, Dataset<Row> mine, Dataset<Row> allIds) {
+  private Commit upsert(String path, Dataset<Row> mine, Dataset<Row> allIds) {
     if (!DeltaTable.isDeltaTable(spark, path)) {
       mine.write().format("delta").mode("errorifexists").save(path);
-      return 0L;
+      return lastCommit(path, -1, "WRITE", "numOutputRows");
     }
     // the batch's ids that belong elsewhere are merged too, so a record that changed verdict since the last run
     // is removed from this table in the same commit that updates the rest
@@ -65,12 +82,43 @@ public final class VerdictTables {
         .unionByName(allIds.join(mine.select(Columns.ID), USING_ID, "left_anti")
             .withColumn(MINE, functions.lit(false)), true);
     DeltaTable table = DeltaTable.forPath(spark, path);
+    long before = newest(table).getLong(0);
     table.as("t").merge(source.as("s"), "t." + Columns.ID + " = s." + Columns.ID)
         .whenMatched("s." + MINE + " = false").delete()
         .whenMatched().updateAll()
         .whenNotMatched("s." + MINE + " = true").insertAll()
         .execute();
-    return table.history(1).select("version").head().getLong(0);
+    // a matched row of the batch is updated in place, an unmatched one inserted: together, the batch's rows here
+    return lastCommit(path, before, "MERGE", "numTargetRowsInserted", "numTargetRowsUpdated");
+  }
+
+  /**
+   * The table's newest commit after one of {@code operation} that found it at version {@code before} (−1: no
+   * table): its version, and the sum of the named operation metrics. No new version means the operation changed
+   * nothing, so the table holds none of the batch's rows; a newest commit of another operation (a concurrent
+   * writer's) or without the metrics gives −1 rows.
+   */
+  private Commit lastCommit(String path, long before, String operation, String... rowMetrics) {
+    Row last = newest(DeltaTable.forPath(spark, path));
+    long version = last.getLong(0);
+    if (version == before) {
+      return new Commit(version, 0);
+    }
+    Map<String, String> metrics = last.isNullAt(2) ? Map.of() : last.getJavaMap(2);
+    long rows = operation.equals(last.getString(1)) ? 0 : -1;
+    for (String metric : rowMetrics) {
+      String value = metrics.get(metric);
+      if (rows < 0 || value == null) {
+        return new Commit(version, -1);
+      }
+      rows += Long.parseLong(value);
+    }
+    return new Commit(version, rows);
+  }
+
+  /** The newest commit's version, operation and operation metrics (one entry of the Delta log). */
+  private static Row newest(DeltaTable table) {
+    return table.history(1).select("version", "operation", "operationMetrics").head();
   }
 
   /** Whether the verdict's table has been created. */

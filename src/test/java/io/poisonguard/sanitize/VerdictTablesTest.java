@@ -1,0 +1,82 @@
+package io.poisonguard.sanitize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.SharedSpark;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The verdict tables' commits on real Delta tables: each commit's count of the batch's rows, which the run's
+ * accounting check sums, must equal the rows stamped with the run that a read of the table finds, on a first write,
+ * on a rerun and when rows change verdict.
+ */
+@ExtendWith(SharedSpark.class)
+class VerdictTablesTest {
+  private static final StructType SCHEMA = new StructType().add(Columns.ID, DataTypes.StringType)
+      .add(Columns.RUN_ID, DataTypes.StringType).add("x", DataTypes.DoubleType);
+
+  private static Dataset<Row> rows(SparkSession spark, String runId, String... ids) {
+    return spark.createDataFrame(java.util.Arrays.stream(ids).map(id -> RowFactory.create(id, runId,
+        (double) id.hashCode())).toList(), SCHEMA);
+  }
+
+  private static Map<Verdict, Dataset<Row>> batch(SparkSession spark, String runId, List<String> clean,
+      List<String> quarantined) {
+    Map<Verdict, Dataset<Row>> byVerdict = new EnumMap<>(Verdict.class);
+    byVerdict.put(Verdict.CLEAN, rows(spark, runId, clean.toArray(new String[0])));
+    byVerdict.put(Verdict.QUARANTINE, rows(spark, runId, quarantined.toArray(new String[0])));
+    byVerdict.put(Verdict.REJECTED, rows(spark, runId));
+    return byVerdict;
+  }
+
+  /** Every commit's batch rows against a count of the run's rows in its table, and the version it names. */
+  private static void assertCommitsMatchTables(VerdictTables tables, Map<Verdict, VerdictTables.Commit> commits,
+      String runId, long cleanRows, long quarantinedRows) {
+    assertEquals(Map.of(Verdict.CLEAN, cleanRows, Verdict.QUARANTINE, quarantinedRows, Verdict.REJECTED, 0L),
+        Map.of(Verdict.CLEAN, tables.countForRun(Verdict.CLEAN, runId),
+            Verdict.QUARANTINE, tables.countForRun(Verdict.QUARANTINE, runId),
+            Verdict.REJECTED, tables.countForRun(Verdict.REJECTED, runId)), "rows read back from the tables");
+    commits.forEach((verdict, commit) -> {
+      assertEquals(tables.countForRun(verdict, runId), commit.batchRows(), verdict + ": the commit's count");
+      assertEquals(commit.version(), io.delta.tables.DeltaTable.forPath(SharedSpark.session(), tables.path(verdict))
+          .history(1).select("version").head().getLong(0), verdict + ": the commit's version");
+    });
+  }
+
+  @Test
+  void commitsCountTheBatchRowsTheyLeaveInEachTable(SparkSession spark, @TempDir Path dir) {
+    VerdictTables tables = new VerdictTables(spark, dir.toString());
+
+    Map<Verdict, VerdictTables.Commit> first = tables.write(batch(spark, "r1", List.of("a", "b", "c", "d"),
+        List.of("e")));
+    assertCommitsMatchTables(tables, first, "r1", 4, 1);
+    assertEquals(0L, first.get(Verdict.CLEAN).version(), "created");
+
+    // the same batch again: every row is matched and updated in place
+    Map<Verdict, VerdictTables.Commit> rerun = tables.write(batch(spark, "r2", List.of("a", "b", "c", "d"),
+        List.of("e")));
+    assertCommitsMatchTables(tables, rerun, "r2", 4, 1);
+    assertEquals(4L, spark.read().format("delta").load(tables.path(Verdict.CLEAN)).count(), "no row added");
+
+    // b moves to quarantine and e back to clean; f is new; a and d are not in this batch and stay as they were
+    Map<Verdict, VerdictTables.Commit> moved = tables.write(batch(spark, "r3", List.of("c", "e", "f"),
+        List.of("b")));
+    assertCommitsMatchTables(tables, moved, "r3", 3, 1);
+    assertEquals(5L, spark.read().format("delta").load(tables.path(Verdict.CLEAN)).count(), "a, c, d, e, f");
+    assertEquals(List.of("b"), spark.read().format("delta").load(tables.path(Verdict.QUARANTINE))
+        .select(Columns.ID).as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+  }
+}
