@@ -79,4 +79,30 @@ class VerdictTablesTest {
     assertEquals(List.of("b"), spark.read().format("delta").load(tables.path(Verdict.QUARANTINE))
         .select(Columns.ID).as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
   }
+
+  @Test
+  void scoresAreWrittenWithoutDictionaryAndOtherColumnsKeepIt(SparkSession spark, @TempDir Path dir) throws Exception {
+    // a hundred rows with four distinct values in each column, which Parquet by default writes as a dictionary
+    Dataset<Row> scored = rows(spark, "r1", java.util.stream.IntStream.range(0, 100).mapToObj(i -> "id" + i)
+        .toArray(String[]::new)).withColumn("x", org.apache.spark.sql.functions.pmod(
+            org.apache.spark.sql.functions.hash(org.apache.spark.sql.functions.col(Columns.ID)),
+            org.apache.spark.sql.functions.lit(4)).cast("double"))
+        .withColumn(Columns.PREFIX + "score_test", org.apache.spark.sql.functions.col("x").multiply(0.5))
+        .coalesce(1);
+    VerdictTables tables = new VerdictTables(spark, dir.toString());
+    tables.write(Map.of(Verdict.CLEAN, scored));
+
+    java.io.File[] files = dir.resolve(Verdict.CLEAN.table()).toFile().listFiles((d, n) -> n.endsWith(".parquet"));
+    assertEquals(1, files.length);
+    try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+        org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(files[0].toURI()),
+            new org.apache.hadoop.conf.Configuration()))) {
+      Map<String, Boolean> dictionary = new java.util.HashMap<>();
+      for (var column : reader.getFooter().getBlocks().get(0).getColumns()) {
+        dictionary.put(column.getPath().toDotString(), column.hasDictionaryPage());
+      }
+      assertEquals(false, dictionary.get(Columns.PREFIX + "score_test"), "a score: plain");
+      assertEquals(true, dictionary.get("x"), "a feature: Parquet's default");
+    }
+  }
 }
