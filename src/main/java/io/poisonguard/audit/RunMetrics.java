@@ -55,11 +55,12 @@ public final class RunMetrics {
 
   /**
    * Counts flagged rows by reason code and, per source, rows, flagged rows and their share, with the findings that
-   * flagged a source as a whole. Two small aggregations over {@code scored}.
+   * flagged a source as a whole. Two small aggregations: over {@code flaggedRows} (the rows of {@code scored} that
+   * are flagged) and over {@code scored}.
    */
-  public RunMetrics detection(Dataset<Row> scored, List<? extends SourceFinding> findings) {
+  public RunMetrics detection(Dataset<Row> scored, Dataset<Row> flaggedRows, List<? extends SourceFinding> findings) {
     // one row per reason code (a handful) comes back
-    for (Row r : scored.filter(Columns.col(Columns.FLAGGED))
+    for (Row r : flaggedRows
         .select(functions.explode(Columns.col(Columns.REASONS)).as("reason"))
         .groupBy(functions.substring_index(functions.col("reason"), ":", 1).as("code")).count()
         .collectAsList()) {

@@ -28,6 +28,7 @@ import io.poisonguard.report.RunSummary;
 import io.poisonguard.sanitize.Verdict;
 import io.poisonguard.sanitize.VerdictTables;
 import io.poisonguard.sanitize.Winsorizer;
+import io.poisonguard.spark.BatchStorage;
 import io.poisonguard.spark.Columns;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -112,13 +113,14 @@ final class GuardJob {
       GateDecision decision = clock.stage("gate", () -> new Gate(config.gate()).decide(gateInputs),
           d -> d.outcome().label() + (d.reasons().isEmpty() ? "" : ": " + d.reasons().get(0)));
 
-      Map<Verdict, VerdictTables.Commit> commits = clock.stage("write", () -> write(tables, batch, scored, schema,
-          reference, decision), v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
+      Map<Verdict, VerdictTables.Commit> commits = clock.stage("write", () -> write(tables, batch, scored,
+          detection.flaggedRows(), schema, reference, decision),
+          v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
       verifyAccounting(tables, commits, runId, read.total);
       Map<Verdict, Long> versions = VerdictTables.versions(commits);
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
-          .detection(scored, detection.sources()).gate(gateInputs, decision);
+          .detection(scored, detection.flaggedRows(), detection.sources()).gate(gateInputs, decision);
       PoisonScorer.Fitted fitted = detection.detected().fitted();
       metrics.flagLevel(fitted.flagLevel(), config.detect().contamination().describe(), fitted.contaminationShare());
       detection.detected().trustedSetAside().ifPresent(metrics::trustedReferenceSetAside);
@@ -142,7 +144,7 @@ final class GuardJob {
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
           config.seed(), audit.lastHash(config.name()), null));
       }, r -> "recorded run " + r.runId());
-      detection.detected().release();
+      detection.release();
       if (config.train() != null) {
         if (decision.accepted()) {
           clock.stage("train", () -> new ModelTraining(spark, config, warehouse).train(runId, runId,
@@ -182,20 +184,33 @@ final class GuardJob {
     List<SourceFinding> sources = new ArrayList<>(SourceScreen.judge(rows, target));
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
-    return new Detection(scored, scored.filter(Columns.col(Columns.FLAGGED)).count(), detected,
-        fitted.unboundedScores(), sources);
+    // Kept apart while they are counted: the quarantine's write and the reason counts then read these rows instead
+    // of the whole batch again (1.6 s and 0.4 s of a 1M-row run, event log of bench/profile).
+    Dataset<Row> flagged = scored.filter(Columns.col(Columns.FLAGGED)).persist(BatchStorage.LEVEL);
+    try {
+      return new Detection(scored, flagged, flagged.count(), detected, fitted.unboundedScores(), sources);
+    } catch (RuntimeException e) {
+      flagged.unpersist();
+      throw e;
+    }
   }
 
   /**
-   * The scored batch with source verdicts applied, how many of its rows are flagged, the detection it derives
-   * from (its rows kept until the run ends), the detectors that scored it (code to unbounded score) and the
-   * verdicts on its sources.
+   * The scored batch with source verdicts applied, its flagged rows (kept until {@link #release}) and how many they
+   * are, the detection it derives from (its rows kept until the run ends), the detectors that scored it (code to
+   * unbounded score) and the verdicts on its sources.
    */
-  private record Detection(Dataset<Row> scored, long flagged, PoisonScorer.Scored detected,
-      Map<String, Boolean> detectors, List<SourceFinding> sources) {}
+  private record Detection(Dataset<Row> scored, Dataset<Row> flaggedRows, long flagged, PoisonScorer.Scored detected,
+      Map<String, Boolean> detectors, List<SourceFinding> sources) {
+    /** Frees the kept rows: the flagged ones and the scored batch. */
+    void release() {
+      flaggedRows.unpersist();
+      detected.release();
+    }
+  }
 
   private Map<Verdict, VerdictTables.Commit> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
-      FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {
+      Dataset<Row> flagged, FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {
     Dataset<Row> passed = scored.filter(functions.not(Columns.col(Columns.FLAGGED)));
     if (config.sanitize().winsorize()) {
       Dataset<Row> bounds = reference.map(IngestedBatch::accepted).orElse(passed);
@@ -204,7 +219,7 @@ final class GuardJob {
     }
     Map<Verdict, Dataset<Row>> byVerdict = new EnumMap<>(Verdict.class);
     byVerdict.put(Verdict.REJECTED, batch.rejected());
-    byVerdict.put(Verdict.QUARANTINE, scored.filter(Columns.col(Columns.FLAGGED)));
+    byVerdict.put(Verdict.QUARANTINE, flagged);
     byVerdict.put(decision.accepted() ? Verdict.CLEAN : Verdict.STAGED, passed);
     return tables.write(byVerdict);
   }
