@@ -51,9 +51,14 @@ public final class HtmlReport {
     Iterator<String[]> iterator();
   }
 
-  /** Writes the run's report.html and report.json; returns the path of report.html. */
+  /** Writes the run's report.html and report.json from the audit; returns the path of report.html. */
   public String write(String runId) {
-    RunDocument doc = RunDocument.load(spark, warehouse, runId);
+    return write(RunDocument.load(spark, warehouse, runId));
+  }
+
+  /** Writes the report.html and report.json of a run's document; returns the path of report.html. */
+  public String write(RunDocument doc) {
+    String runId = doc.run().runId();
     Path dir = new Path(warehouse + "/" + doc.run().pipeline() + "/reports/" + runId);
     try {
       FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());

@@ -19,7 +19,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Everything the audit holds about one run, read back from the audit tables (all small: one run's records and
  * metrics): the run record, detector statistics, metrics, drift and releases. The report, {@code audit show} and
- * the exports are all drawn from it, so they always agree with the audit.
+ * the exports are all drawn from it, so they always agree with the audit. A run writes its own report from the
+ * records and rows it has just appended ({@link #of}), which {@code HtmlReportTest} checks against a read-back.
  *
  * @param run the run record
  * @param detectors per-detector statistics, the combined score last
@@ -71,8 +72,28 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
         "no run " + runId + " in " + audit.path("runs") + "; 'poisonguard audit list --warehouse " + warehouse
             + "' shows the runs"));
     // one run's audit rows: a row per detector, per metric, per profiled column and metric
+    List<ReleaseRecord> releases = new Releases(spark, warehouse).releases(run.pipeline()).stream()
+        .filter(rel -> rel.runId().equals(runId)).toList();
+    return of(run, audit.rowsOfRun("detector_stats", runId).collectAsList(),
+        audit.rowsOfRun("metrics", runId).collectAsList(), audit.rowsOfRun("profiles", runId).collectAsList(),
+        releases, new Models(spark, audit).ofRun(runId));
+  }
+
+  /**
+   * The document of a run from its audit records and rows: what {@link #load} reads back, or what the run itself
+   * has just appended (its report is written from those, without a read of six audit tables).
+   *
+   * @param run the run record
+   * @param detectorStats the run's rows of {@code _audit/detector_stats}
+   * @param metrics the run's rows of {@code _audit/metrics}
+   * @param profiles the run's rows of {@code _audit/profiles}
+   * @param releases the run's release records, oldest first
+   * @param models the records of the models trained on the run's clean table version, oldest first
+   */
+  public static RunDocument of(RunRecord run, List<Row> detectorStats, List<Row> metrics, List<Row> profiles,
+      List<ReleaseRecord> releases, List<ModelRecord> models) {
     List<DetectorStat> detectors = new ArrayList<>();
-    for (Row r : audit.rowsOfRun("detector_stats", runId).collectAsList()) {
+    for (Row r : detectorStats) {
       detectors.add(new DetectorStat(r.getAs("detector"), r.<Long>getAs("rows"), r.<Long>getAs("scored"),
           r.<Long>getAs("fired"), r.getAs("p50"), r.getAs("p90"), r.getAs("p99"), r.getAs("max"),
           r.getAs("lowest_fired"), r.<Boolean>getAs("log_scale"),
@@ -83,22 +104,19 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
     // the combined score goes last, the detectors in name order
     detectors.sort((a, b) -> a.detector().equals("poison_score") ? 1 : b.detector().equals("poison_score") ? -1
         : a.detector().compareTo(b.detector()));
-    List<Metric> metrics = new ArrayList<>();
-    for (Row r : audit.rowsOfRun("metrics", runId).collectAsList()) {
-      metrics.add(new Metric(r.getAs("entity"), r.getAs("name"), r.getAs("metric"), r.getAs("value"),
+    List<Metric> metricList = new ArrayList<>();
+    for (Row r : metrics) {
+      metricList.add(new Metric(r.getAs("entity"), r.getAs("name"), r.getAs("metric"), r.getAs("value"),
           r.getAs("detail")));
     }
     Map<String, Map<String, Double>> drift = new LinkedHashMap<>();
-    for (Row r : audit.rowsOfRun("profiles", runId).collectAsList()) {
+    for (Row r : profiles) {
       String metric = r.getAs("metric");
       if (metric.equals("psi") || metric.startsWith("label_share_change:") || metric.equals("label_js_divergence")) {
         drift.computeIfAbsent(r.getAs("column"), k -> new LinkedHashMap<>()).put(metric, r.getAs("value"));
       }
     }
-    List<ReleaseRecord> releases = new Releases(spark, warehouse).releases(run.pipeline()).stream()
-        .filter(rel -> rel.runId().equals(runId)).toList();
-    List<ModelRecord> models = new Models(spark, audit).ofRun(runId);
-    return new RunDocument(run, detectors, metrics, drift, releases, models);
+    return new RunDocument(run, detectors, metricList, drift, releases, models);
   }
 
   /** Metrics of one entity. */

@@ -62,7 +62,7 @@ class TrainCommandTest {
 
   @Test
   @Order(1)
-  void theRunRecordsItsModelWithTheCleanVersionItLearntFrom() throws IOException {
+  void theRunRecordsItsModelWithTheCleanVersionItLearntFrom() throws Exception {
     List<ModelRecord> models = models();
     assertEquals(1, models.size());
     ModelRecord m = models.get(0);
@@ -84,6 +84,11 @@ class TrainCommandTest {
     String report = Files.readString(warehouse.resolve("quickstart-hardened/reports/" + runId + "/report.html"));
     assertTrue(report.contains("linear · model " + runId) && report.contains("<th>white-box PGD</th>")
         && report.contains("version 0"), "the run's report shows its model's hardening table");
+    JsonNode written = JSON.readTree(warehouse.resolve("quickstart-hardened/reports/" + runId + "/report.json")
+        .toFile());
+    assertEquals(JSON.readTree(JSON.writeValueAsString(io.poisonguard.report.RunDocument.load(spark,
+        warehouse.toString(), runId).toJson(io.poisonguard.report.Redactor.none()))), written, "the report the run wrote from its own records, "
+        + "model included, against the document read back from the audit");
   }
 
   @Test

@@ -63,6 +63,10 @@ class HtmlReportTest {
     }
     assertEquals(lines.size() - 1, json.get("summary").get("rows_read").asLong());
     assertTrue(json.get("drift").get("psi").size() > 0, "the second run measured drift");
+    // the run writes its report from the rows it appended; read back from the audit, they give the same document
+    assertEquals(JSON.readTree(JSON.writeValueAsString(RunDocument.load(spark, warehouse.toString(), runId)
+        .toJson(Redactor.none()))), json,
+        "the run's report.json against the run's document read back from the audit tables");
 
     String page = Files.readString(html);
     assertTrue(page.contains(runId));
