@@ -137,19 +137,19 @@ final class GuardJob {
       RunSummary summary = new RunSummary(runId, config.name(), read.total, clean, quarantined, read.rejected,
           decision.outcome().label(), decision.reasons(), metrics.reasonCounts(TOP_REASONS), tablePaths, driftMap,
           clock.timings());
-      // the audit rows below are small local tables: kept, they give the run's report without reading them back
-      Dataset<Row> detectorStats = DetectorStatistics.compute(spark, scored, detection.detectors(), runId,
-          config.name());
       Dataset<Row> metricRows = metrics.toRows(spark);
-      RunRecord record = clock.stage("audit", () -> {
-        audit.appendRows("detector_stats", detectorStats);
+      Audited audited = clock.stage("audit", () -> {
+        // small local tables, kept: they give the run's report without reading them back
+        List<Row> detectorStats = DetectorStatistics.compute(spark, scored, detection.detectors(), runId,
+            config.name()).collectAsList();
+        audit.appendRows("detector_stats", spark.createDataFrame(detectorStats, DetectorStatistics.SCHEMA));
         audit.appendRows("metrics", metricRows);
-        return audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
+        return new Audited(audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
           loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), "ok", read.total, clean,
           quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(inputs(batch, reference)),
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
-          config.seed(), audit.lastHash(config.name()), null));
-      }, r -> "recorded run " + r.runId());
+          config.seed(), audit.lastHash(config.name()), null)), detectorStats);
+      }, a -> "recorded run " + a.record().runId());
       detection.release();
       List<ModelRecord> models = new ArrayList<>();
       if (config.train() != null) {
@@ -163,7 +163,7 @@ final class GuardJob {
       }
       // what `poisonguard report` reads back from the audit, from the records just appended (a new run has no
       // releases yet): reading six audit tables took 4.5 s of a 1M-row run (event log of bench/profile)
-      RunDocument doc = RunDocument.of(record, detectorStats.collectAsList(), metricRows.collectAsList(),
+      RunDocument doc = RunDocument.of(audited.record(), audited.detectorStats(), metricRows.collectAsList(),
           profiled.driftRows(), List.of(), models);
       clock.stage("report", () -> new HtmlReport(spark, warehouse).write(doc), path -> "wrote " + path);
       return summary;
@@ -171,6 +171,9 @@ final class GuardJob {
       batch.release();
     }
   }
+
+  /** The run's audit record and the detector statistics appended with it. */
+  private record Audited(RunRecord record, List<Row> detectorStats) {}
 
   /** The drift against the last accepted run or the reference (null without either) and its audit rows. */
   private record Profiled(DriftReport drift, List<Row> driftRows) {}
