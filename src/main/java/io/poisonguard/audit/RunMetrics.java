@@ -2,6 +2,7 @@ package io.poisonguard.audit;
 
 import io.poisonguard.config.InputConfig;
 import io.poisonguard.detect.SourceFinding;
+import io.poisonguard.detect.SourceScreen;
 import io.poisonguard.gate.GateDecision;
 import io.poisonguard.gate.GateInputs;
 import io.poisonguard.ingest.FeatureSchema;
@@ -13,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -55,10 +57,16 @@ public final class RunMetrics {
 
   /**
    * Counts flagged rows by reason code and, per source, rows, flagged rows and their share, with the findings that
-   * flagged a source as a whole. Two small aggregations: over {@code flaggedRows} (the rows of {@code scored} that
-   * are flagged) and over {@code scored}.
+   * flagged a source as a whole. One small aggregation over {@code flaggedRows} (the flagged rows of the batch); the
+   * per-source counts come from the source screen's, which saw every row: a source flagged as a whole by any finding
+   * has all its rows flagged, any other its own flagged rows.
+   *
+   * @param flaggedRows the batch's flagged rows, source verdicts applied
+   * @param screened the source screen's verdicts, one per source of the batch
+   * @param findings every finding on the batch's sources (the screen's among them)
    */
-  public RunMetrics detection(Dataset<Row> scored, Dataset<Row> flaggedRows, List<? extends SourceFinding> findings) {
+  public RunMetrics detection(Dataset<Row> flaggedRows, List<SourceScreen.Verdict> screened,
+      List<? extends SourceFinding> findings) {
     // one row per reason code (a handful) comes back
     for (Row r : flaggedRows
         .select(functions.explode(Columns.col(Columns.REASONS)).as("reason"))
@@ -66,14 +74,23 @@ public final class RunMetrics {
         .collectAsList()) {
       add("reason", r.getString(0), "rows", (double) r.getLong(1), null);
     }
-    // one row per source, capped
-    for (Row r : scored.groupBy(Columns.col(Columns.SOURCE)).agg(functions.count(functions.lit(1)).as("rows"),
-            functions.sum(functions.when(Columns.col(Columns.FLAGGED), 1L).otherwise(0L)).as("flagged"))
-        .orderBy(functions.col("flagged").divide(functions.col("rows")).desc(), functions.col("rows").desc())
-        .limit(MAX_SOURCES).collectAsList()) {
-      String source = r.isNullAt(0) ? null : r.getString(0);
-      long total = r.getLong(1);
-      long flagged = r.getLong(2);
+    List<long[]> counts = new ArrayList<>();
+    for (SourceScreen.Verdict v : screened) {
+      boolean whole = findings.stream().anyMatch(f -> f.flagged() && Objects.equals(f.source(), v.source()));
+      counts.add(new long[] {v.rows(), whole ? v.rows() : v.flaggedRows()});
+    }
+    // highest flagged share first, then the larger source, then by name: capped at MAX_SOURCES
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < screened.size(); i++) {
+      order.add(i);
+    }
+    order.sort(Comparator.<Integer>comparingDouble(i -> -(double) counts.get(i)[1] / counts.get(i)[0])
+        .thenComparingLong(i -> -counts.get(i)[0])
+        .thenComparing(i -> screened.get(i).source(), Comparator.nullsFirst(Comparator.naturalOrder())));
+    for (int i : order.subList(0, Math.min(order.size(), MAX_SOURCES))) {
+      String source = screened.get(i).source();
+      long total = counts.get(i)[0];
+      long flagged = counts.get(i)[1];
       add("source", source, "rows", (double) total, null);
       add("source", source, "flagged", (double) flagged, null);
       add("source", source, "flagged_share", flagged / (double) total, null);

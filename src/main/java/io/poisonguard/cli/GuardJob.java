@@ -123,7 +123,7 @@ final class GuardJob {
       Map<Verdict, Long> versions = VerdictTables.versions(commits);
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
-          .detection(scored, detection.flaggedRows(), detection.sources()).gate(gateInputs, decision);
+          .detection(detection.flaggedRows(), detection.screened(), detection.sources()).gate(gateInputs, decision);
       PoisonScorer.Fitted fitted = detection.detected().fitted();
       metrics.flagLevel(fitted.flagLevel(), config.detect().contamination().describe(), fitted.contaminationShare());
       detection.detected().trustedSetAside().ifPresent(metrics::trustedReferenceSetAside);
@@ -198,14 +198,15 @@ final class GuardJob {
         reference.map(IngestedBatch::accepted).orElse(null), schema, config.detect(), config.seed());
     PoisonScorer.Fitted fitted = detected.fitted();
     Dataset<Row> rows = detected.rows();
-    List<SourceFinding> sources = new ArrayList<>(SourceScreen.judge(rows, target));
+    List<SourceScreen.Verdict> screened = SourceScreen.judge(rows, target);
+    List<SourceFinding> sources = new ArrayList<>(screened);
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
     // Kept apart while they are counted: the quarantine's write and the reason counts then read these rows instead
     // of the whole batch again (1.6 s and 0.4 s of a 1M-row run, event log of bench/profile).
     Dataset<Row> flagged = scored.filter(Columns.col(Columns.FLAGGED)).persist(BatchStorage.LEVEL);
     try {
-      return new Detection(scored, flagged, flagged.count(), detected, fitted.unboundedScores(), sources);
+      return new Detection(scored, flagged, flagged.count(), detected, fitted.unboundedScores(), screened, sources);
     } catch (RuntimeException e) {
       flagged.unpersist();
       throw e;
@@ -215,10 +216,10 @@ final class GuardJob {
   /**
    * The scored batch with source verdicts applied, its flagged rows (kept until {@link #release}) and how many they
    * are, the detection it derives from (its rows kept until the run ends), the detectors that scored it (code to
-   * unbounded score) and the verdicts on its sources.
+   * unbounded score), the source screen's verdicts and every finding on its sources (the screen's among them).
    */
   private record Detection(Dataset<Row> scored, Dataset<Row> flaggedRows, long flagged, PoisonScorer.Scored detected,
-      Map<String, Boolean> detectors, List<SourceFinding> sources) {
+      Map<String, Boolean> detectors, List<SourceScreen.Verdict> screened, List<SourceFinding> sources) {
     /** Frees the kept rows: the flagged ones and the scored batch. */
     void release() {
       flaggedRows.unpersist();

@@ -38,9 +38,19 @@ public final class SourceScreen {
 
   private SourceScreen() {}
 
-  /** A source's verdict: its counts, the others' suspect share and the corrected bound. */
-  public record Verdict(String source, long rows, long suspect, double othersShare, double pValue, boolean flagged)
-      implements SourceFinding {
+  /**
+   * A source's verdict: its counts, the others' suspect share and the corrected bound.
+   *
+   * @param source the source
+   * @param rows its rows
+   * @param suspect its suspect rows
+   * @param flaggedRows its rows flagged on their own evidence, before any verdict on a whole source
+   * @param othersShare the pooled suspect share of the other sources
+   * @param pValue the corrected bound
+   * @param flagged whether every row of the source is flagged
+   */
+  public record Verdict(String source, long rows, long suspect, long flaggedRows, double othersShare, double pValue,
+      boolean flagged) implements SourceFinding {
     @Override
     public String reason() {
       return String.format(Locale.ROOT, "%s:feed=%s,suspect_share=%.3f,others=%.3f", CODE, source,
@@ -60,8 +70,9 @@ public final class SourceScreen {
     }
     double level = Math.min(1.0, SUSPECT_FACTOR * targetFpr);
     Column suspect = lit(1.0).minus(col(Columns.POISON_SCORE)).leq(level);
+    // the flagged count costs the aggregation nothing more, and spares the run's per-source metrics a pass
     List<Row> perSource = scored.groupBy(col(Columns.SOURCE))
-        .agg(count(lit(1)), sum(when(suspect, 1L).otherwise(0L)))
+        .agg(count(lit(1)), sum(when(suspect, 1L).otherwise(0L)), sum(when(col(Columns.FLAGGED), 1L).otherwise(0L)))
         .orderBy(col(Columns.SOURCE)).collectAsList();
     int sources = perSource.size();
     long totalRows = 0;
@@ -75,9 +86,10 @@ public final class SourceScreen {
       String name = r.isNullAt(0) ? null : r.getString(0);
       long n = r.getLong(1);
       long x = r.getLong(2);
+      long flaggedRows = r.getLong(3);
       long otherRows = totalRows - n;
       if (sources < 2 || otherRows == 0) {
-        verdicts.add(new Verdict(name, n, x, Double.NaN, 1.0, false));
+        verdicts.add(new Verdict(name, n, x, flaggedRows, Double.NaN, 1.0, false));
         continue;
       }
       // Half a row added to the others keeps their share above zero when none of their rows is suspect.
@@ -85,7 +97,7 @@ public final class SourceScreen {
       double share = (double) x / n;
       double bound = share <= others ? 1.0 : Math.exp(-n * divergence(share, others));
       double corrected = Math.min(1.0, bound * sources);
-      verdicts.add(new Verdict(name, n, x, others, corrected,
+      verdicts.add(new Verdict(name, n, x, flaggedRows, others, corrected,
           corrected <= targetFpr && share >= MIN_RATIO * others));
     }
     return verdicts;
