@@ -202,8 +202,9 @@ final class GuardJob {
     List<SourceFinding> sources = new ArrayList<>(screened);
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
-    // Kept apart while they are counted: the quarantine's write and the reason counts then read these rows instead
-    // of the whole batch again (1.6 s and 0.4 s of a 1M-row run, event log of bench/profile).
+    // Kept apart while they are counted, so the quarantine's write and the reason counts read these rows only. At 1M
+    // rows (event logs of bench/profile) the count now reads every column, 1.7 s against 0.4 s for the flag alone,
+    // and the two readers, which read the whole batch, went from 1.6 s and 0.4 s to 0.2 s and less: 0.4 s net.
     Dataset<Row> flagged = scored.filter(Columns.col(Columns.FLAGGED)).persist(BatchStorage.LEVEL);
     try {
       return new Detection(scored, flagged, flagged.count(), detected, fitted.unboundedScores(), screened, sources);
