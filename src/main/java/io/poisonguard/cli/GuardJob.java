@@ -161,8 +161,8 @@ final class GuardJob {
           clock.stage("train", () -> "skipped: the gate failed, the clean table is unchanged", s -> s);
         }
       }
-      // what `poisonguard report` reads back from the audit, from the records just appended (a new run has no
-      // releases yet): reading six audit tables took 4.5 s of a 1M-row run (event log of bench/profile)
+      // the document `audit show` and `audit export` read back from the audit, from the records just appended (a new
+      // run has no releases yet): reading six audit tables took 4.5 s of a 1M-row run (event log of bench/profile)
       RunDocument doc = RunDocument.of(audited.record(), audited.detectorStats(), metricRows.collectAsList(),
           profiled.driftRows(), List.of(), models);
       clock.stage("report", () -> new HtmlReport(spark, warehouse).write(doc), path -> "wrote " + path);

@@ -51,11 +51,6 @@ public final class HtmlReport {
     Iterator<String[]> iterator();
   }
 
-  /** Writes the run's report.html and report.json from the audit; returns the path of report.html. */
-  public String write(String runId) {
-    return write(RunDocument.load(spark, warehouse, runId));
-  }
-
   /** Writes the report.html and report.json of a run's document; returns the path of report.html. */
   public String write(RunDocument doc) {
     String runId = doc.run().runId();
