@@ -74,26 +74,20 @@ public final class RunMetrics {
         .collectAsList()) {
       add("reason", r.getString(0), "rows", (double) r.getLong(1), null);
     }
-    List<long[]> counts = new ArrayList<>();
+    record Tally(String source, long rows, long flagged) {}
+    List<Tally> tallies = new ArrayList<>();
     for (SourceScreen.Verdict v : screened) {
       boolean whole = findings.stream().anyMatch(f -> f.flagged() && Objects.equals(f.source(), v.source()));
-      counts.add(new long[] {v.rows(), whole ? v.rows() : v.flaggedRows()});
+      tallies.add(new Tally(v.source(), v.rows(), whole ? v.rows() : v.flaggedRows()));
     }
     // highest flagged share first, then the larger source, then by name: capped at MAX_SOURCES
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < screened.size(); i++) {
-      order.add(i);
-    }
-    order.sort(Comparator.<Integer>comparingDouble(i -> -(double) counts.get(i)[1] / counts.get(i)[0])
-        .thenComparingLong(i -> -counts.get(i)[0])
-        .thenComparing(i -> screened.get(i).source(), Comparator.nullsFirst(Comparator.naturalOrder())));
-    for (int i : order.subList(0, Math.min(order.size(), MAX_SOURCES))) {
-      String source = screened.get(i).source();
-      long total = counts.get(i)[0];
-      long flagged = counts.get(i)[1];
-      add("source", source, "rows", (double) total, null);
-      add("source", source, "flagged", (double) flagged, null);
-      add("source", source, "flagged_share", flagged / (double) total, null);
+    tallies.sort(Comparator.comparingDouble((Tally t) -> -(double) t.flagged() / t.rows())
+        .thenComparingLong(t -> -t.rows())
+        .thenComparing(Tally::source, Comparator.nullsFirst(Comparator.naturalOrder())));
+    for (Tally t : tallies.subList(0, Math.min(tallies.size(), MAX_SOURCES))) {
+      add("source", t.source(), "rows", (double) t.rows(), null);
+      add("source", t.source(), "flagged", (double) t.flagged(), null);
+      add("source", t.source(), "flagged_share", t.flagged() / (double) t.rows(), null);
     }
     for (SourceFinding f : findings) {
       if (f.flagged()) {
