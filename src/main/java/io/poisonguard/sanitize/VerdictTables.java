@@ -126,11 +126,14 @@ public final class VerdictTables {
     if (version == before) {
       return new Commit(version, 0);
     }
-    Map<String, String> metrics = last.isNullAt(2) ? Map.of() : last.getJavaMap(2);
-    long rows = operation.equals(last.getString(1)) ? 0 : -1;
+    if (!operation.equals(last.getString(1)) || last.isNullAt(2)) {
+      return new Commit(version, -1);
+    }
+    Map<String, String> metrics = last.getJavaMap(2);
+    long rows = 0;
     for (String metric : rowMetrics) {
       String value = metrics.get(metric);
-      if (rows < 0 || value == null) {
+      if (value == null) {
         return new Commit(version, -1);
       }
       rows += Long.parseLong(value);
