@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -23,15 +22,10 @@ class NotebooksTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path JUPYTER = Path.of("/usr/bin/jupyter");
   /**
-   * The kernel sometimes hangs at start-up (a race in it), or exits before its first reply; only those are retried.
-   * It is a JVM with Spark on its classpath: with the other test fork busy on the same two cores it took more than
-   * 30 s to answer three times in a row, so it gets {@link #STARTUP_SECONDS} before an attempt counts as hung. The
-   * early exit was seen once in a full run (the second notebook, after the first had run on the same kernel spec;
-   * the notebook test alone, before and after, passed): a kernel that cannot start at all fails every attempt.
+   * A healthy kernel answers within seconds, even with the other test fork holding both cores; the margin is for a
+   * slow machine. The start-up hang this used to retry was a race in the kernel's polling thread, fixed by
+   * {@code notebooks/kernel-patch}.
    */
-  private static final List<String> STARTUP_FAILURES = List.of("Kernel didn't respond",
-      "Kernel died before replying to kernel_info");
-  private static final int ATTEMPTS = 3;
   private static final int STARTUP_SECONDS = 120;
 
   @TempDir
@@ -48,6 +42,15 @@ class NotebooksTest {
         .redirectOutput(dir.resolve("install.log").toFile());
     installer.environment().put("JUPYTER_PATH", jupyterPath.toString());
     assertEquals(0, installer.start().waitFor(), Files.readString(dir.resolve("install.log")));
+    JsonNode argv = JSON.readTree(jupyterPath.resolve("kernels/poisonguard-java/kernel.json").toFile()).get("argv");
+    String kernelClasspath = "";
+    for (int i = 0; i + 1 < argv.size(); i++) {
+      if ("-cp".equals(argv.get(i).asText())) {
+        kernelClasspath = argv.get(i + 1).asText();
+      }
+    }
+    assertTrue(Files.isRegularFile(Path.of(kernelClasspath.split(":")[0],
+        "org/rapaio/jupyter/kernel/channels/LoopThread.class")), "the patched polling thread comes first: " + argv);
 
     List<Path> notebooks;
     try (Stream<Path> files = Files.list(Path.of("notebooks"))) {
@@ -74,30 +77,20 @@ class NotebooksTest {
   }
 
   private static void execute(Path notebook, Path jupyterPath, Path warehouse, Path outDir) throws Exception {
-    List<String> logs = new ArrayList<>();
-    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      Path log = Files.createTempFile("nbconvert", ".log");
-      ProcessBuilder pb = new ProcessBuilder(JUPYTER.toString(), "nbconvert", "--to", "notebook", "--execute",
-          "--ExecutePreprocessor.startup_timeout=" + STARTUP_SECONDS, "--ExecutePreprocessor.timeout=900", "--output-dir",
-          outDir.toString(), notebook.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
-      pb.environment().put("JUPYTER_PATH", jupyterPath.toString());
-      pb.environment().put("POISONGUARD_WAREHOUSE", warehouse.toString());
-      Process p = pb.start();
-      if (!p.waitFor(20, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(notebook + " did not finish in 20 minutes");
-      }
-      String out = Files.readString(log, StandardCharsets.UTF_8);
-      Files.delete(log);
-      if (p.exitValue() == 0) {
-        return;
-      }
-      logs.add(tail(out));
-      if (STARTUP_FAILURES.stream().noneMatch(out::contains)) {
-        break;
-      }
+    Path log = Files.createTempFile("nbconvert", ".log");
+    ProcessBuilder pb = new ProcessBuilder(JUPYTER.toString(), "nbconvert", "--to", "notebook", "--execute",
+        "--ExecutePreprocessor.startup_timeout=" + STARTUP_SECONDS, "--ExecutePreprocessor.timeout=900", "--output-dir",
+        outDir.toString(), notebook.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("JUPYTER_PATH", jupyterPath.toString());
+    pb.environment().put("POISONGUARD_WAREHOUSE", warehouse.toString());
+    Process p = pb.start();
+    if (!p.waitFor(20, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(notebook + " did not finish in 20 minutes");
     }
-    throw new AssertionError(notebook + " failed:\n" + String.join("\n--- retry ---\n", logs));
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    Files.delete(log);
+    assertEquals(0, p.exitValue(), () -> notebook + " failed:\n" + tail(out));
   }
 
   private static String tail(String s) {
