@@ -23,7 +23,7 @@ class NotebooksTest {
   private static final Path JUPYTER = Path.of("/usr/bin/jupyter");
   /**
    * A healthy kernel answers within seconds, even with the other test fork holding both cores; the margin is for a
-   * slow machine. The start-up hang this used to retry was a race in the kernel's polling thread, fixed by
+   * slow machine. The start-up hangs this used to retry were two races in the kernel's polling thread, fixed by
    * {@code notebooks/kernel-patch}.
    */
   private static final int STARTUP_SECONDS = 120;
