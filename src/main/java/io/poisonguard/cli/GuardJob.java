@@ -27,6 +27,7 @@ import io.poisonguard.profile.Profiler;
 import io.poisonguard.report.HtmlReport;
 import io.poisonguard.report.RunDocument;
 import io.poisonguard.report.RunSummary;
+import io.poisonguard.sanitize.PlainEncoding;
 import io.poisonguard.sanitize.Verdict;
 import io.poisonguard.sanitize.VerdictTables;
 import io.poisonguard.sanitize.Winsorizer;
@@ -117,7 +118,7 @@ final class GuardJob {
           d -> d.outcome().label() + (d.reasons().isEmpty() ? "" : ": " + d.reasons().get(0)));
 
       Map<Verdict, VerdictTables.Commit> commits = clock.stage("write", () -> write(tables, batch, scored,
-          detection.flaggedRows(), schema, reference, decision),
+          detection.flaggedRows(), schema, reference, decision, profiled.current()),
           v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
       verifyAccounting(tables, commits, runId, read.total);
       Map<Verdict, Long> versions = VerdictTables.versions(commits);
@@ -175,8 +176,11 @@ final class GuardJob {
   /** The run's audit record and the detector statistics appended with it. */
   private record Audited(RunRecord record, List<Row> detectorStats) {}
 
-  /** The drift against the last accepted run or the reference (null without either) and its audit rows. */
-  private record Profiled(DriftReport drift, List<Row> driftRows) {}
+  /**
+   * The batch's profile, the drift against the last accepted run or the reference (null without either) and its
+   * audit rows.
+   */
+  private record Profiled(Profile current, DriftReport drift, List<Row> driftRows) {}
 
   private Profiled profile(AuditLog audit, String runId, Dataset<Row> accepted, FeatureSchema schema,
       Optional<IngestedBatch> reference) {
@@ -189,7 +193,7 @@ final class GuardJob {
     Dataset<Row> metrics = current.toRows(spark, config.name());
     Dataset<Row> driftRows = drift == null ? null : drift.toRows(spark, runId, config.name());
     audit.appendRows("profiles", drift == null ? metrics : metrics.union(driftRows));
-    return new Profiled(drift, drift == null ? List.of() : driftRows.collectAsList());
+    return new Profiled(current, drift, drift == null ? List.of() : driftRows.collectAsList());
   }
 
   private Detection detect(Dataset<Row> accepted, FeatureSchema schema, Optional<IngestedBatch> reference) {
@@ -229,7 +233,8 @@ final class GuardJob {
   }
 
   private Map<Verdict, VerdictTables.Commit> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
-      Dataset<Row> flagged, FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision) {
+      Dataset<Row> flagged, FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision,
+      Profile profile) {
     Dataset<Row> passed = scored.filter(functions.not(Columns.col(Columns.FLAGGED)));
     if (config.sanitize().winsorize()) {
       Dataset<Row> bounds = reference.map(IngestedBatch::accepted).orElse(passed);
@@ -240,7 +245,7 @@ final class GuardJob {
     byVerdict.put(Verdict.REJECTED, batch.rejected());
     byVerdict.put(Verdict.QUARANTINE, flagged);
     byVerdict.put(decision.accepted() ? Verdict.CLEAN : Verdict.STAGED, passed);
-    return tables.write(byVerdict);
+    return tables.write(byVerdict, PlainEncoding.columns(profile, config.input().id()));
   }
 
   /**

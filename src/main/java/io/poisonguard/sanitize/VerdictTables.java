@@ -3,8 +3,11 @@ package io.poisonguard.sanitize;
 import io.delta.tables.DeltaTable;
 import io.poisonguard.spark.Columns;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -22,6 +25,8 @@ import scala.jdk.javaapi.CollectionConverters;
  */
 public final class VerdictTables {
   private static final String MINE = "__pg_mine";
+  /** Parquet's per-column switch of dictionary encoding, followed by the column's name. */
+  private static final String DICTIONARY_KEY = "parquet.enable.dictionary#";
   private static final Seq<String> USING_ID = CollectionConverters.asScala(List.of(Columns.ID)).toSeq();
 
   private final SparkSession spark;
@@ -54,36 +59,64 @@ public final class VerdictTables {
    * {@code clean} exactly as it was. Returns the commit each touched table got.
    */
   public Map<Verdict, Commit> write(Map<Verdict, Dataset<Row>> byVerdict) {
-    Dataset<Row> allIds = null;
-    for (Dataset<Row> rows : byVerdict.values()) {
-      Dataset<Row> ids = rows.select(Columns.ID);
-      allIds = allIds == null ? ids : allIds.union(ids);
-    }
-    byVerdict.values().forEach(this::plainEncodeScores);
-    Map<Verdict, Commit> commits = new EnumMap<>(Verdict.class);
-    for (Map.Entry<Verdict, Dataset<Row>> e : byVerdict.entrySet()) {
-      commits.put(e.getKey(), upsert(path(e.getKey()), e.getValue(), allIds));
-    }
-    return commits;
+    return write(byVerdict, Set.of());
   }
 
   /**
-   * Writes the guard's scores of {@code rows} without Parquet's dictionary encoding. Scores are continuous, nearly
-   * one distinct value per row, so the dictionary a column chunk starts with is thrown away when the chunk closes,
-   * after every value went through its hash map: in a flight recording of the 1M-row guard (bench/profile, JFR=1)
-   * the dictionaries of its 41 double columns held 27% of the samples of the clean table's write; 9 of those columns
-   * are scores. The batch's own columns keep Parquet's default, which pays off on low-cardinality data. Parquet reads
-   * this per column from the write's Hadoop configuration, which the session's settings feed; the keys name only the
-   * guard's own columns.
+   * {@link #write(Map)}, with the batch's columns named in {@code plainColumns} written without Parquet's dictionary
+   * encoding (see {@link PlainEncoding}), as the guard's scores and {@code _pg_id} always are.
    */
-  private void plainEncodeScores(Dataset<Row> rows) {
+  public Map<Verdict, Commit> write(Map<Verdict, Dataset<Row>> byVerdict, Set<String> plainColumns) {
+    Dataset<Row> allIds = null;
+    Set<String> plain = new TreeSet<>();
+    for (Dataset<Row> rows : byVerdict.values()) {
+      Dataset<Row> ids = rows.select(Columns.ID);
+      allIds = allIds == null ? ids : allIds.union(ids);
+      plain.addAll(plainColumns(rows, plainColumns));
+    }
+    Map<String, String> previous = new LinkedHashMap<>();
+    for (String column : plain) {
+      String key = DICTIONARY_KEY + column;
+      previous.put(key, spark.conf().get(key, null));
+      spark.conf().set(key, "false");
+    }
+    try {
+      Map<Verdict, Commit> commits = new EnumMap<>(Verdict.class);
+      for (Map.Entry<Verdict, Dataset<Row>> e : byVerdict.entrySet()) {
+        commits.put(e.getKey(), upsert(path(e.getKey()), e.getValue(), allIds));
+      }
+      return commits;
+    } finally {
+      // the session's later writes (audit tables, another pipeline's) keep Parquet's defaults
+      previous.forEach((key, value) -> {
+        if (value == null) {
+          spark.conf().unset(key);
+        } else {
+          spark.conf().set(key, value);
+        }
+      });
+    }
+  }
+
+  /**
+   * The columns of {@code rows} written without a dictionary: the {@code requested} ones it has, {@code _pg_id}
+   * (unique in every table, so its dictionary is always dropped), and the guard's scores. Scores are continuous, nearly one distinct value per row, so the dictionary a column chunk
+   * starts with is thrown away when the chunk closes, after every value went through its hash map: in a flight
+   * recording of the 1M-row guard (bench/profile, JFR=1) the dictionaries of its 41 double columns held 27% of the
+   * samples of the clean table's write; 9 of those columns are scores. Parquet reads this per column from the write's
+   * Hadoop configuration, which the session's settings feed.
+   */
+  private static Set<String> plainColumns(Dataset<Row> rows, Set<String> requested) {
+    Set<String> plain = new TreeSet<>();
     for (StructField field : rows.schema().fields()) {
       String name = field.name();
-      if (field.dataType().equals(DataTypes.DoubleType)
-          && (name.equals(Columns.POISON_SCORE) || name.startsWith(Columns.PREFIX + "score_"))) {
-        spark.conf().set("parquet.enable.dictionary#" + name, "false");
+      boolean score = field.dataType().equals(DataTypes.DoubleType)
+          && (name.equals(Columns.POISON_SCORE) || name.startsWith(Columns.PREFIX + "score_"));
+      if (score || name.equals(Columns.ID) || requested.contains(name)) {
+        plain.add(name);
       }
     }
+    return plain;
   }
 
   /** The Delta version of each commit: what a run or a release records as its outputs. */

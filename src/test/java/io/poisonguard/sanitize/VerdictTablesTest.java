@@ -92,17 +92,8 @@ class VerdictTablesTest {
     VerdictTables tables = new VerdictTables(spark, dir.toString());
     tables.write(Map.of(Verdict.CLEAN, scored));
 
-    java.io.File[] files = dir.resolve(Verdict.CLEAN.table()).toFile().listFiles((d, n) -> n.endsWith(".parquet"));
-    assertEquals(1, files.length);
-    try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
-        org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(files[0].toURI()),
-            new org.apache.hadoop.conf.Configuration()))) {
-      Map<String, Boolean> dictionary = new java.util.HashMap<>();
-      for (var column : reader.getFooter().getBlocks().get(0).getColumns()) {
-        dictionary.put(column.getPath().toDotString(), column.hasDictionaryPage());
-      }
-      assertEquals(false, dictionary.get(Columns.PREFIX + "score_test"), "a score: plain");
-      assertEquals(true, dictionary.get("x"), "a feature: Parquet's default");
-    }
+    Map<String, Boolean> dictionary = PlainEncodingTest.dictionaryPages(dir.resolve(Verdict.CLEAN.table()));
+    assertEquals(false, dictionary.get(Columns.PREFIX + "score_test"), "a score: plain");
+    assertEquals(true, dictionary.get("x"), "a feature: Parquet's default");
   }
 }
