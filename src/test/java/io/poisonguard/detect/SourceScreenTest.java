@@ -2,8 +2,10 @@ package io.poisonguard.detect;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,6 +82,30 @@ class SourceScreenTest {
     assertTrue(verdicts.stream().noneMatch(SourceScreen.Verdict::flagged), verdicts.toString());
     assertEquals(rows.where(col(Columns.FLAGGED)).count(),
         SourceFinding.flagRows(rows, verdicts).where(col(Columns.FLAGGED)).count());
+    rows.unpersist();
+  }
+
+  @Test
+  void eachSourceIsCountedAsAGroupedCountCountsIt() {
+    // feed-0's rows carry no source: they are one source of their own, listed first
+    Dataset<Row> rows = score(feeds(0.3), data).withColumn(Columns.SOURCE,
+        when(col(Columns.SOURCE).equalTo("feed-0"), lit(null).cast("string")).otherwise(col(Columns.SOURCE)))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01);
+    List<Row> expected = rows.groupBy(col(Columns.SOURCE)).agg(count(lit(1)),
+            sum(when(lit(1.0).minus(col(Columns.POISON_SCORE)).leq(Math.min(1.0, SourceScreen.SUSPECT_FACTOR * 0.01)), 1L)
+                .otherwise(0L)),
+            sum(when(col(Columns.FLAGGED), 1L).otherwise(0L)))
+        .orderBy(col(Columns.SOURCE).asc_nulls_first()).collectAsList();
+    assertEquals(expected.size(), verdicts.size());
+    for (int i = 0; i < expected.size(); i++) {
+      Row e = expected.get(i);
+      SourceScreen.Verdict v = verdicts.get(i);
+      assertEquals(e.isNullAt(0) ? null : e.getString(0), v.source());
+      assertEquals(List.of(e.getLong(1), e.getLong(2), e.getLong(3)), List.of(v.rows(), v.suspect(), v.flaggedRows()),
+          v.toString());
+    }
+    assertTrue(verdicts.get(0).source() == null && verdicts.get(0).rows() > 0);
     rows.unpersist();
   }
 }
