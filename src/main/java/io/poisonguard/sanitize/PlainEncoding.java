@@ -22,9 +22,9 @@ import java.util.Set;
  *       96.4 against 103.2 MB.</li>
  * </ul>
  * Only numeric columns are judged, the kind measured. Text repeats at longer values, where a dictionary saves more,
- * so categorical columns keep Parquet's default. The batch's distinct share bounds that of any one row group from
- * below, since a row group holds fewer rows to repeat in. A column plain here is therefore high-cardinality in every
- * file.
+ * so categorical columns keep Parquet's default. A row group holds fewer rows to repeat in than the batch, so unless
+ * the rows arrive sorted on the column, its distinct share is at least the batch's: a column judged plain here is
+ * high-cardinality in nearly every file.
  */
 public final class PlainEncoding {
   /** Distinct values per non-null value at or above which a numeric column is written plain. */
