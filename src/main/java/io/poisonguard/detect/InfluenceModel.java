@@ -48,11 +48,11 @@ public final class InfluenceModel extends RowScoringModel<InfluenceModel> {
   protected RowScorer scorer() {
     State s = state;
     int models = s.weights().length;
-    return (features, label) -> {
+    return (row, label) -> {
       if (Double.isNaN(label) || label < 0 || label >= s.classes()) {
         return new Score(Double.NaN, null);
       }
-      double[] x = LogisticFits.design(features);
+      double[] x = row.design();
       double influence = 0;
       double self = 0;
       for (int m = 0; m < models; m++) {

@@ -70,8 +70,8 @@ public final class IsolationForestModel extends RowScoringModel<IsolationForestM
   protected RowScorer scorer() {
     PackedForest forest = new PackedForest(state.trees());
     double norm = Math.max(averagePathLength(state.sampleSize()), 1e-9);
-    return (features, label) -> {
-      double mean = forest.meanPathLength(features.toArray());
+    return (row, label) -> {
+      double mean = forest.meanPathLength(row.values());
       return new Score(Math.pow(2, -mean / norm), () -> "path=" + Evidence.fixed(mean, 1));
     };
   }

@@ -140,11 +140,11 @@ public final class KnnShapleyModel extends RowScoringModel<KnnShapleyModel> {
   protected RowScorer scorer() {
     State s = state;
     NeighbourPool search = new NeighbourPool(s.pool(), s.keys());
-    return (features, label) -> {
+    return (row, label) -> {
       if (Double.isNaN(label)) {
         return new Score(Double.NaN, null);
       }
-      Valuation valued = value(s, LogisticFits.design(features), s.groups().keys(features), (int) label, search);
+      Valuation valued = value(s, row.design(), s.groups().keys(row.features()), (int) label, search);
       if (valued == null) {
         return new Score(Double.NaN, null);
       }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.apache.spark.ml.classification.RandomForestClassificationModel;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
@@ -91,11 +92,12 @@ public final class LabelConsistencyModel extends RowScoringModel<LabelConsistenc
     }
     ConfidentMargin margin = new ConfidentMargin(s.thresholds(), s.classNames());
     List<RandomForestClassificationModel> trees = forests;
-    return (features, label) -> {
+    return (row, label) -> {
       if (Double.isNaN(label)) {
         return new Score(Double.NaN, null);
       }
-      double[] x = LogisticFits.design(features);
+      Vector features = row.features();
+      double[] x = row.design();
       long hash = LogisticFits.rowHash(features, label, s.seed());
       double[] p;
       if (fitRows.mightContainLong(hash)) {

@@ -82,11 +82,18 @@ final class LogisticFits {
 
   /** The model input for a prepared vector: compressed entries and the intercept. */
   static double[] design(Vector features) {
-    int d = features.size();
+    return design(features.toArray());
+  }
+
+  /** {@link #design(Vector)} of the vector with these values. */
+  static double[] design(double[] values) {
+    int d = values.length;
     double[] x = new double[d + 1];
     for (int i = 0; i < d; i++) {
-      double v = features.apply(i);
-      x[i] = Math.signum(v) * Math.log1p(Math.abs(v));
+      double v = values[i];
+      // A zero (either sign) compresses to itself; skipping the logarithm there matters on sparse rows, whose
+      // entries are mostly zeros (two thirds of the 1M-row scale data's).
+      x[i] = v == 0 ? v : Math.signum(v) * Math.log1p(Math.abs(v));
     }
     x[d] = 1.0;
     return x;

@@ -27,8 +27,12 @@ public final class MahalanobisModel extends RowScoringModel<MahalanobisModel> {
 
   /** The representation distances are measured in: log-compressed prepared features, no intercept. */
   static double[] compressed(Vector features) {
-    double[] x = LogisticFits.design(features);
-    return Arrays.copyOf(x, x.length - 1);
+    return compressed(LogisticFits.design(features));
+  }
+
+  /** {@link #compressed(Vector)} from the row's design vector. */
+  static double[] compressed(double[] design) {
+    return Arrays.copyOf(design, design.length - 1);
   }
 
   @Override
@@ -49,12 +53,12 @@ public final class MahalanobisModel extends RowScoringModel<MahalanobisModel> {
   @Override
   protected RowScorer scorer() {
     State s = state;
-    return (features, label) -> {
+    return (row, label) -> {
       int c = (int) label;
       if (Double.isNaN(label) || c < 0 || c >= s.mean().length || s.mean()[c] == null) {
         return new Score(Double.NaN, null);
       }
-      double[] x = compressed(features);
+      double[] x = compressed(row.design());
       double[] terms = RobustCovariance.contributions(x, s.mean()[c], s.factor()[c]);
       double distance = 0;
       int top = 0;

@@ -55,11 +55,36 @@ final class PoolProduct {
   /**
    * The first position in {@code [from, size)} whose value is above {@code bound}, or {@code size} when none is (NaN is
    * never above): how the top-k scan of the neighbour search ({@link KnnLabelModel.Search#nearest}) skips the pool rows
-   * no nearer than its k-th best so far, nearly all of them.
+   * that cannot be among the k nearest.
    */
   static int firstAbove(float[] values, int from, int size, float bound) {
     return VECTOR ? VectorPoolProduct.firstAbove(values, from, size, bound)
         : scalarFirstAbove(values, from, size, bound);
+  }
+
+  /**
+   * Writes into {@code out[b]} the largest of {@code values[b·block, min((b+1)·block, size))} for every block b; NaN
+   * where the block holds one.
+   *
+   * @param block rows per block, a multiple of 64
+   */
+  static void blockMaxima(float[] values, int size, int block, float[] out) {
+    if (VECTOR) {
+      VectorPoolProduct.blockMaxima(values, size, block, out);
+    } else {
+      scalarBlockMaxima(values, size, block, out, 0);
+    }
+  }
+
+  /** {@link #blockMaxima} from block {@code from} on, one value at a time. */
+  static void scalarBlockMaxima(float[] values, int size, int block, float[] out, int from) {
+    for (int b = from; b * block < size; b++) {
+      float max = Float.NEGATIVE_INFINITY;
+      for (int i = b * block, end = Math.min(size, i + block); i < end; i++) {
+        max = Math.max(max, values[i]);
+      }
+      out[b] = max;
+    }
   }
 
   /** {@link #firstAbove}, one value at a time. */

@@ -3,7 +3,6 @@ package io.poisonguard.detect;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
@@ -51,13 +50,14 @@ public final class RobustZModel extends RowScoringModel<RobustZModel> {
     for (int k = 1; k < s.classes().length; k++) {
       row.put(s.classes()[k], k);
     }
-    return (x, label) -> {
+    return (prepared, label) -> {
+      double[] x = prepared.values();
       int k = row.getOrDefault(label, 0);
       double best = -1;
       double bestZ = 0;
       int at = 0;
       for (int i = 0; i < s.features().length; i++) {
-        double z = (x.apply(i) - s.median()[k][i]) / s.scale()[k][i];
+        double z = (x[i] - s.median()[k][i]) / s.scale()[k][i];
         double r = Math.abs(z) / s.tail()[k][i];
         if (r > best) {
           best = r;

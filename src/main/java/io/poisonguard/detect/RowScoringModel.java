@@ -52,10 +52,10 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
     /**
      * Scores one prepared row.
      *
-     * @param features the prepared feature vector
+     * @param row the prepared row
      * @param label the class index, NaN when unknown (always NaN for detectors that ignore labels)
      */
-    Score score(Vector features, double label);
+    Score score(PreparedRow row, double label);
   }
 
   /** The fitted state as a scorer. */
@@ -68,7 +68,7 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
         .add("score", DataTypes.DoubleType, false)
         .add("evidence", DataTypes.StringType, true);
     UserDefinedFunction udf = functions.udf((UDF2<Vector, Double, Row>) (features, label) -> {
-      Score s = model.value().score(features, label == null ? Double.NaN : label);
+      Score s = model.value().score(new PreparedRow(features), label == null ? Double.NaN : label);
       return RowFactory.create(s.value(), s.evidence());
       // Marked non-deterministic only so the optimiser does not inline the call once per extracted field
       // (it would score every row twice); the scores themselves are deterministic.
@@ -131,9 +131,10 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
     UserDefinedFunction scoreAll = functions.udf((UDF2<Vector, Double, double[]>) (features, label) -> {
       RowScorer[] all = broadcast.value();
       double given = label == null ? Double.NaN : label;
+      PreparedRow row = new PreparedRow(features);
       double[] out = new double[all.length];
       for (int i = 0; i < all.length; i++) {
-        out[i] = all[i].score(features, labelled[i] ? given : Double.NaN).value();
+        out[i] = all[i].score(row, labelled[i] ? given : Double.NaN).value();
       }
       return out;
     }, DataTypes.createArrayType(DataTypes.DoubleType, false)).asNondeterministic();
@@ -162,7 +163,7 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
   private static Column evidence(Broadcast<RowScorer[]> scorers, int i, Column features, Column label) {
     // Non-deterministic so the evidence stays where the caller puts it, read for the rows that reach it.
     UserDefinedFunction evidence = functions.udf((UDF2<Vector, Double, String>) (x, given) ->
-        scorers.value()[i].score(x, given == null ? Double.NaN : given).evidence(), DataTypes.StringType)
+        scorers.value()[i].score(new PreparedRow(x), given == null ? Double.NaN : given).evidence(), DataTypes.StringType)
         .asNondeterministic();
     return evidence.apply(features, label);
   }

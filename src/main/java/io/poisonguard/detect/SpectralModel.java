@@ -78,12 +78,12 @@ public final class SpectralModel extends RowScoringModel<SpectralModel> {
   @Override
   protected RowScorer scorer() {
     State s = state;
-    return (features, label) -> {
+    return (row, label) -> {
       int c = (int) label;
       if (Double.isNaN(label) || c < 0 || c >= s.classes() || s.count()[c] < MIN_CLASS_ROWS) {
         return new Score(Double.NaN, null);
       }
-      double[] x = LogisticFits.design(features);
+      double[] x = row.design();
       double best = 0;
       int bestView = 0;
       double bestProjection = 0;

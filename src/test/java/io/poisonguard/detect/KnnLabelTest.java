@@ -78,13 +78,14 @@ class KnnLabelTest {
 
   /**
    * The top-k scan against a sort: seeded closenesses drawn from few values (ties), some struck out (−inf) and some
-   * NaN, k from 1 to past the rows that are finite.
+   * NaN, k from 1 to past the rows that are finite, and past the number of blocks the scan takes maxima of.
    */
   @Test
   void nearestIsTheTopKBySortWithTiesToTheEarlierRow() {
     java.util.Random random = new java.util.Random(17);
     for (int trial = 0; trial < 200; trial++) {
-      int size = 1 + random.nextInt(300);
+      // up to some 25 blocks of the scan: k below and above the number of blocks
+      int size = 1 + random.nextInt(1600);
       float[] closeness = new float[size + 5];
       for (int j = 0; j < closeness.length; j++) {
         int draw = random.nextInt(20);

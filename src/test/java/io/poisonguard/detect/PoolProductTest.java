@@ -99,4 +99,34 @@ class PoolProductTest {
     }
     assertTrue(checked > 100, "most searches find a value: " + checked);
   }
+
+  @Test
+  void bothKernelsFindTheSameBlockMaxima() {
+    // 1001 values: fifteen full blocks of 64 and a partial one; a NaN anywhere in a block makes its maximum NaN
+    int size = 1001;
+    float[] values = new float[size + 7];
+    java.util.Random random = new java.util.Random(13);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i % 211 == 5 ? Float.NaN : i % 89 == 3 ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian();
+    }
+    java.util.Arrays.fill(values, 128, 192, Float.NEGATIVE_INFINITY); // block 2: all struck out
+    values[size + 3] = 100f; // past size: never read
+    int blocks = (size + 63) / 64;
+    float[] scalar = new float[blocks];
+    float[] vector = new float[blocks];
+    PoolProduct.scalarBlockMaxima(values, size, 64, scalar, 0);
+    VectorPoolProduct.blockMaxima(values, size, 64, vector);
+    int nan = 0;
+    for (int b = 0; b < blocks; b++) {
+      float expected = Float.NEGATIVE_INFINITY;
+      for (int i = b * 64; i < Math.min(size, b * 64 + 64); i++) {
+        expected = Float.isNaN(values[i]) || Float.isNaN(expected) ? Float.NaN : Math.max(expected, values[i]);
+      }
+      assertEquals(expected, scalar[b], "scalar, block " + b);
+      assertEquals(expected, vector[b], "vector, block " + b);
+      nan += Float.isNaN(expected) ? 1 : 0;
+    }
+    assertEquals(Float.NEGATIVE_INFINITY, vector[2]);
+    assertTrue(nan > 2 && nan < blocks - 2, "some blocks hold a NaN, most do not: " + nan);
+  }
 }
