@@ -150,4 +150,50 @@ class QuantileSketchTest {
     assertEquals(0.2, (q[1] + 1) / N, 2.0 * 4 / QuantileSketch.K, "rank of the 0.8 quantile");
     assertEquals(0.6, (q[2] + 1) / N, 2.0 * 4 / QuantileSketch.K, "rank of the 0.9 quantile");
   }
+
+  /**
+   * Distances from a centre off the middle (0..N-1 shuffled, centre 0.3·N): the exact distance quantile at p is the
+   * distance whose count of values at or within it reaches p·N, found here by sorting the N distances.
+   */
+  @Test
+  void distanceQuantilesAndMeanFollowTheDistancesOfTheAddedValues() {
+    double[] values = permutation("shuffled", 9);
+    QuantileSketch sketch = new QuantileSketch();
+    for (double v : values) {
+      sketch.update(v);
+    }
+    double centre = 0.3 * N + 0.5;
+    double[] distances = new double[N];
+    double sum = 0;
+    for (int i = 0; i < N; i++) {
+      distances[i] = Math.abs(values[i] - centre);
+      sum += distances[i];
+    }
+    java.util.Arrays.sort(distances);
+    QuantileSketch.Sorted sorted = sketch.sorted();
+    double[] q = sorted.distanceQuantiles(centre, LEVELS);
+    for (int j = 0; j < LEVELS.length; j++) {
+      // the rank of the returned distance among the exact ones
+      int rank = java.util.Arrays.binarySearch(distances, q[j]);
+      assertTrue(rank >= 0, "a retained value's distance is an added value's: " + q[j]);
+      double error = Math.abs(rank + 1 - LEVELS[j] * N) / N;
+      assertTrue(error < 4.0 / QuantileSketch.K, "p " + LEVELS[j] + ": rank error " + error);
+    }
+    assertEquals(distances[N - 1], sorted.distanceQuantiles(centre, new double[] {1})[0]);
+    assertEquals(sum / N, sorted.meanDistance(centre), 1e-3 * sum / N);
+    assertArrayEquals(sketch.quantiles(LEVELS), sorted.quantiles(LEVELS));
+    assertNull(new QuantileSketch().sorted());
+  }
+
+  @Test
+  void distancesOfAnExactSketchAreExact() {
+    QuantileSketch sketch = new QuantileSketch();
+    for (double v : new double[] {5, 1, 9, 2, 8, 7}) {
+      sketch.update(v);
+    }
+    // distances from 6: 1 (5, 7), 2 (8), 3 (9), 4 (2), 5 (1)
+    assertArrayEquals(new double[] {1, 1, 2, 3, 5}, sketch.sorted().distanceQuantiles(6,
+        new double[] {0, 1.0 / 3, 0.5, 2.0 / 3, 1}));
+    assertEquals(16.0 / 6, sketch.sorted().meanDistance(6), 1e-12);
+  }
 }
