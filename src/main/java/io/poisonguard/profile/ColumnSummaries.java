@@ -3,6 +3,8 @@ package io.poisonguard.profile;
 import io.poisonguard.spark.QuantileSketch;
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
@@ -13,7 +15,8 @@ import org.apache.spark.sql.Row;
  * Every column's statistics from one pass, as a mergeable accumulator for one pass: counts of nulls,
  * NaN and infinities, then over finite values min, max, mean and variance (merged pairwise, Chan et al., so the
  * order partitions merge in changes only rounding), a quantile sketch, and an HLL sketch of distinct values.
- * Rows hold the numeric columns as doubles first, then the categorical ones as strings.
+ * Rows hold the numeric columns as doubles first, then the categorical ones as strings, then the label as a string,
+ * whose values are counted: a grouped count of its own took a job of 0.7 s on a 1M-row batch (event log).
  *
  * <p>Why not Spark aggregate functions: with seven aggregates and two sketches per column, a 57-column batch
  * spends seconds in query planning and code generation before it reads a row, whatever its size, and the
@@ -31,6 +34,8 @@ final class ColumnSummaries implements Serializable {
   private final int numeric;
   private final int categorical;
   private long rows;
+  /** Rows per label value, a null label under "": one entry per class. */
+  private final TreeMap<String, Long> labels = new TreeMap<>();
   /** Non-null values per column (numeric, then categorical). */
   private final long[] count;
   private final long[] nan;
@@ -91,9 +96,11 @@ final class ColumnSummaries implements Serializable {
     return distinct[j];
   }
 
-  /** Adds one row: {@code numeric} doubles then {@code categorical} strings, any of them null. */
+  /** Adds one row: {@code numeric} doubles, {@code categorical} strings, then the label, any of them null. */
   ColumnSummaries add(Row row) {
     rows++;
+    int label = numeric + categorical;
+    labels.merge(row.isNullAt(label) ? "" : row.getString(label), 1L, Long::sum);
     for (int i = 0; i < numeric; i++) {
       if (row.isNullAt(i)) {
         continue;
@@ -130,6 +137,7 @@ final class ColumnSummaries implements Serializable {
   /** Merges {@code other} into this accumulator and returns it. */
   ColumnSummaries merge(ColumnSummaries other) {
     rows += other.rows;
+    other.labels.forEach((value, n) -> labels.merge(value, n, Long::sum));
     for (int j = 0; j < count.length; j++) {
       count[j] += other.count[j];
       Union union = new Union(DISTINCT_LG_K);
@@ -159,6 +167,11 @@ final class ColumnSummaries implements Serializable {
 
   long rows() {
     return rows;
+  }
+
+  /** Rows per label value, a null label under "". */
+  Map<String, Long> labelCounts() {
+    return labels;
   }
 
   /** Non-null values of column {@code j} (numeric positions first, then categorical). */

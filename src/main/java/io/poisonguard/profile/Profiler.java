@@ -19,7 +19,7 @@ import org.apache.spark.sql.functions;
  * Computes a batch's {@link Profile}. Every column's statistics and sketches come from one pass
  * ({@link ColumnSummaries}), and so do the histograms of numeric columns (on the deciles that pass found, their
  * shares read off the same quantile sketches); the most frequent categories need a second pass, and only when
- * there are categorical columns; the label distribution is a grouped count. Only aggregates reach the driver.
+ * there are categorical columns. The first pass counts the labels too. Only aggregates reach the driver.
  */
 public final class Profiler {
   /** Quantiles kept in every profile; the deciles double as the histogram edges drift is measured on. */
@@ -35,7 +35,7 @@ public final class Profiler {
   public Profile compute(Dataset<Row> batch, FeatureSchema schema, String runId) {
     List<String> numeric = schema.numericFeatures();
     List<String> categorical = schema.categoricalFeatures();
-    ColumnSummaries stats = summarize(batch, numeric, categorical);
+    ColumnSummaries stats = summarize(batch, numeric, categorical, schema.labelColumn());
     long rows = stats.rows();
 
     Map<String, Map<String, Double>> topCategories = topCategories(batch, categorical, rows);
@@ -71,20 +71,21 @@ public final class Profiler {
           Map.of(), stats.distinct(j), List.of(), List.of(),
           topCategories.getOrDefault(categorical.get(i), Map.of())));
     }
-    return new Profile(runId, rows, columns, labelCounts(batch, schema.labelColumn()));
+    return new Profile(runId, rows, columns, stats.labelCounts());
   }
 
   /**
    * Every column's statistics and sketches from one pass, merged in partition order so a rerun gives the same
    * profile; what reaches the driver is at most a few summaries at a time.
    */
-  private static ColumnSummaries summarize(Dataset<Row> batch, List<String> numeric, List<String> categorical) {
+  private static ColumnSummaries summarize(Dataset<Row> batch, List<String> numeric, List<String> categorical,
+      String label) {
     List<Column> columns = new ArrayList<>();
     // numeric features are doubles after ingest; the cast keeps the profiler usable on any numeric column
     numeric.forEach(name -> columns.add(Columns.col(name).cast("double")));
     categorical.forEach(name -> columns.add(Columns.col(name).cast("string")));
-    // with no feature at all the pass still counts rows
-    Dataset<Row> values = batch.select(columns.isEmpty() ? new Column[] {functions.lit(1)} : columns.toArray(Column[]::new));
+    columns.add(Columns.col(label).cast("string"));
+    Dataset<Row> values = batch.select(columns.toArray(Column[]::new));
     return OrderedAggregate.of(values.javaRDD(), new ColumnSummaries(numeric.size(), categorical.size()),
         ColumnSummaries::add, ColumnSummaries::merge, SUMMARY_FAN_IN);
   }
@@ -102,15 +103,6 @@ public final class Profiler {
       }
     }
     return new ArrayList<>(edges);
-  }
-
-  private static Map<String, Long> labelCounts(Dataset<Row> batch, String label) {
-    // one row per class: the label distribution is small by construction
-    Map<String, Long> counts = new TreeMap<>();
-    for (Row r : batch.groupBy(Columns.col(label)).count().collectAsList()) {
-      counts.put(r.isNullAt(0) ? "" : r.get(0).toString(), r.getLong(1));
-    }
-    return counts;
   }
 
   /** The most frequent categories of every categorical column with their shares, from one grouped pass. */

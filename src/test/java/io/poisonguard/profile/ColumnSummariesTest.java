@@ -16,11 +16,14 @@ import scala.reflect.ClassTag$;
  * trip through Java or Kryo serialization they merge, keep counting and answer as the originals do.
  */
 class ColumnSummariesTest {
-  /** 20,000 rows: a numeric column with 5,000 distinct values and a categorical one with 300. */
+  /**
+   * 20,000 rows: a numeric column with 5,000 distinct values, a categorical one with 300, and a label of two values
+   * that is null on every tenth row.
+   */
   private static ColumnSummaries part(int from) {
     ColumnSummaries summaries = new ColumnSummaries(1, 1);
     for (int i = from; i < from + 20_000; i++) {
-      summaries.add(RowFactory.create((double) (i % 5_000), "c" + (i % 300)));
+      summaries.add(RowFactory.create((double) (i % 5_000), "c" + (i % 300), i % 10 == 0 ? null : "l" + (i % 2)));
     }
     return summaries;
   }
@@ -33,12 +36,12 @@ class ColumnSummariesTest {
   @Test
   void summariesSurviveJavaAndKryoSerialization() {
     ColumnSummaries expected = part(0).merge(part(20_000));
-    expected.add(RowFactory.create(7_777.5, "new"));
+    expected.add(RowFactory.create(7_777.5, "new", "l1"));
     for (SerializerInstance serializer : new SerializerInstance[] {
         new JavaSerializer(new SparkConf()).newInstance(), new KryoSerializer(new SparkConf()).newInstance()}) {
       // as a task's partial result, then merged and added to on the other side
       ColumnSummaries merged = roundTrip(serializer, part(0)).merge(roundTrip(serializer, part(20_000)));
-      merged.add(RowFactory.create(7_777.5, "new"));
+      merged.add(RowFactory.create(7_777.5, "new", "l1"));
       ColumnSummaries back = roundTrip(serializer, merged);
       String name = serializer.getClass().getSimpleName();
       assertEquals(expected.rows(), back.rows(), name);
@@ -49,6 +52,8 @@ class ColumnSummariesTest {
       assertEquals(301, back.distinct(1), 301 * 0.05, name);
       double[] levels = {0.1, 0.5, 0.9};
       assertArrayEquals(expected.quantiles(0, levels), back.quantiles(0, levels), name);
+      // the even rows' label is l0, the odd ones' l1, every tenth (even) one's null
+      assertEquals(java.util.Map.of("", 4_000L, "l0", 16_000L, "l1", 20_001L), back.labelCounts(), name);
     }
   }
 }
