@@ -1,5 +1,6 @@
 package io.poisonguard.detect;
 
+import io.poisonguard.spark.SortedSearch;
 import java.io.Serializable;
 import java.util.Locale;
 import org.apache.spark.ml.param.ParamMap;
@@ -108,7 +109,7 @@ public final class KnnShapleyModel extends RowScoringModel<KnnShapleyModel> {
       if (Double.isNaN(distance) || s.truncated() && !(distance < listed[listed.length - 1])) {
         continue;
       }
-      int rank = 1 + nearerThan(listed, distance);
+      int rank = 1 + SortedSearch.firstAtLeast(listed, distance);
       boolean agrees = s.labels()[v] == label;
       total += (agrees ? weight(rank, s.neighbors()) : 0) + s.tails()[v][rank - 1];
       if (rank <= s.neighbors() && !agrees) {
@@ -120,21 +121,6 @@ public final class KnnShapleyModel extends RowScoringModel<KnnShapleyModel> {
 
   /** A row's value and the number of validation rows whose k nearest it would join against their label. */
   record Valuation(double value, int misleads) {}
-
-  /** How many of the sorted {@code listed} distances are strictly below {@code distance}. */
-  private static int nearerThan(double[] listed, double distance) {
-    int lo = 0;
-    int hi = listed.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (listed[mid] < distance) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
 
   @Override
   protected RowScorer scorer() {

@@ -163,7 +163,8 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
   private static Column evidence(Broadcast<RowScorer[]> scorers, int i, Column features, Column label) {
     // Non-deterministic so the evidence stays where the caller puts it, read for the rows that reach it.
     UserDefinedFunction evidence = functions.udf((UDF2<Vector, Double, String>) (x, given) ->
-        scorers.value()[i].score(new PreparedRow(x), given == null ? Double.NaN : given).evidence(), DataTypes.StringType)
+        scorers.value()[i].score(new PreparedRow(x), given == null ? Double.NaN : given).evidence(),
+        DataTypes.StringType)
         .asNondeterministic();
     return evidence.apply(features, label);
   }

@@ -220,7 +220,7 @@ public final class QuantileSketch implements Serializable {
           continue;
         }
         double target = Math.max(p, 0) * count;
-        int right = lowerBound(centre);
+        int right = SortedSearch.firstAtLeast(values, centre);
         int left = right - 1;
         long cumulative = 0;
         double q = Math.max(Math.abs(max - centre), Math.abs(min - centre));
@@ -246,21 +246,6 @@ public final class QuantileSketch implements Serializable {
         sum += weights[i] * Math.abs(values[i] - centre);
       }
       return sum / count;
-    }
-
-    /** The first position whose value is at least {@code centre}. */
-    private int lowerBound(double centre) {
-      int low = 0;
-      int high = values.length;
-      while (low < high) {
-        int mid = (low + high) >>> 1;
-        if (values[mid] < centre) {
-          low = mid + 1;
-        } else {
-          high = mid;
-        }
-      }
-      return low;
     }
   }
 

@@ -78,12 +78,7 @@ class PoolProductTest {
   void bothKernelsSkipToTheSameFirstValueAboveTheBound() {
     // an odd length leaves a tail beyond the vector blocks; NaN and -infinity are never above any bound
     int size = 1001;
-    float[] values = new float[size + 7];
-    java.util.Random random = new java.util.Random(11);
-    for (int i = 0; i < values.length; i++) {
-      values[i] = i % 97 == 5 ? Float.NaN : i % 89 == 3 ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian();
-    }
-    values[size + 3] = 100f; // past size: never read
+    float[] values = closenesses(size, 97, 11);
     float[] bounds = {Float.NEGATIVE_INFINITY, -1f, 0f, 1.5f, 2.5f, 3.5f, 100f, Float.POSITIVE_INFINITY};
     int checked = 0;
     for (float bound : bounds) {
@@ -104,13 +99,8 @@ class PoolProductTest {
   void bothKernelsFindTheSameBlockMaxima() {
     // 1001 values: fifteen full blocks of 64 and a partial one; a NaN anywhere in a block makes its maximum NaN
     int size = 1001;
-    float[] values = new float[size + 7];
-    java.util.Random random = new java.util.Random(13);
-    for (int i = 0; i < values.length; i++) {
-      values[i] = i % 211 == 5 ? Float.NaN : i % 89 == 3 ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian();
-    }
+    float[] values = closenesses(size, 211, 13);
     java.util.Arrays.fill(values, 128, 192, Float.NEGATIVE_INFINITY); // block 2: all struck out
-    values[size + 3] = 100f; // past size: never read
     int blocks = (size + 63) / 64;
     float[] scalar = new float[blocks];
     float[] vector = new float[blocks];
@@ -128,5 +118,19 @@ class PoolProductTest {
     }
     assertEquals(Float.NEGATIVE_INFINITY, vector[2]);
     assertTrue(nan > 2 && nan < blocks - 2, "some blocks hold a NaN, most do not: " + nan);
+  }
+
+  /**
+   * {@code size} seeded Gaussian closenesses, a NaN every {@code nanEvery} and −∞ every 89th, then seven more past
+   * {@code size} that no kernel may read (one of them 100, above every other).
+   */
+  private static float[] closenesses(int size, int nanEvery, long seed) {
+    float[] values = new float[size + 7];
+    java.util.Random random = new java.util.Random(seed);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i % nanEvery == 5 ? Float.NaN : i % 89 == 3 ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian();
+    }
+    values[size + 3] = 100f;
+    return values;
   }
 }
