@@ -18,8 +18,9 @@ import org.apache.spark.sql.functions;
  * median, and the absolute deviations from that median (their median and mean, and an optional upper quantile),
  * walking the sketch's sorted values outward from the median ({@link QuantileSketch.Sorted#distanceQuantiles}).
  * Only sketches, (groups + 1) × features of them, reach the driver. A second pass that sketched the deviations
- * themselves cost 0.3 and 0.7 s of a 1M-row guard (preparation and robust_z fits, event log); its figures differed
- * from these by the sketches' rank error, under 1e-4 at this accuracy.
+ * themselves cost 0.3 and 0.7 s of a 1M-row guard (preparation and robust_z fits, event log). Read off the value
+ * sketch, a deviation's rank errs by at most twice the sketch's rank error, 2 × 2/{@value #SKETCH_K}; below
+ * {@value #SKETCH_K} values a sketch is exact, and so are these statistics.
  *
  * <p>Scale chain, because spambase-like data is zero-inflated and its MAD is often 0: 1.4826·MAD, else
  * IQR/1.349, else 1.2533·mean absolute deviation from the median, else 1. Each factor makes the estimate
