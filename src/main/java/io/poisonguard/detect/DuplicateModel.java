@@ -2,6 +2,7 @@ package io.poisonguard.detect;
 
 import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
@@ -14,27 +15,16 @@ import static org.apache.spark.sql.functions.when;
 
 import io.poisonguard.spark.BroadcastLookup;
 import io.poisonguard.spark.Columns;
-import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * A fitted {@link DuplicateDetector}: the near-duplicate hash. Scores a row against the other rows of the
@@ -108,66 +98,29 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
     String label = labelColumn();
     Dataset<Row> df = keyed(input);
     Outvoted groups = counted != null ? counted : countOutvoted(df);
+    boolean small = groups.small();
+    Dataset<Row> table = groups.table();
     String best = Columns.PREFIX + "dup_" + uid();
     List<String> helpers = new ArrayList<>(List.of(keys, label, best));
-    if (groups.small()) {
-      df = df.withColumn(best, lookUp(df.sparkSession(), groups.table(), col(keys), col(label)));
-    } else {
-      Column[] perTable = new Column[hash.tables()];
-      for (int t = 0; t < hash.tables(); t++) {
-        String key = Columns.PREFIX + "dup_key_" + t + "_" + uid();
-        String given = Columns.PREFIX + "dup_given_" + t + "_" + uid();
-        String found = Columns.PREFIX + "dup_found_" + t + "_" + uid();
-        Dataset<Row> entries = groups.table().where(col(TABLE).equalTo(t)).select(col(KEY).as(key),
-            col(LABEL).as(given), struct(col(CONFLICTING).as("score"), col(CONFLICTING).as("conflicting"),
-                col(GROUP).as("group")).as(found));
-        df = df.join(entries,
-            col(keys).getField(NearDuplicateHash.tableKey(t)).equalTo(col(key)).and(col(label).equalTo(col(given))),
-            "left_outer").drop(key, given);
-        perTable[t] = coalesce(col(found), struct(lit(0L).as("score"), lit(0L).as("conflicting"),
-            lit(0L).as("group")));
-        helpers.add(found);
-      }
-      df = df.withColumn(best, perTable.length == 1 ? perTable[0] : greatest(perTable));
+    Column[] perTable = new Column[hash.tables()];
+    for (int t = 0; t < hash.tables(); t++) {
+      String key = Columns.PREFIX + "dup_key_" + t + "_" + uid();
+      String given = Columns.PREFIX + "dup_given_" + t + "_" + uid();
+      String found = Columns.PREFIX + "dup_found_" + t + "_" + uid();
+      Dataset<Row> entries = table.where(col(TABLE).equalTo(t)).select(col(KEY).as(key), col(LABEL).as(given),
+          struct(col(CONFLICTING).as("score"), col(CONFLICTING).as("conflicting"), col(GROUP).as("group")).as(found));
+      df = df.join(small ? broadcast(entries) : entries,
+          col(keys).getField(NearDuplicateHash.tableKey(t)).equalTo(col(key)).and(col(label).equalTo(col(given))),
+          "left_outer").drop(key, given);
+      perTable[t] = coalesce(col(found), struct(lit(0L).as("score"), lit(0L).as("conflicting"), lit(0L).as("group")));
+      helpers.add(found);
     }
+    df = df.withColumn(best, perTable.length == 1 ? perTable[0] : greatest(perTable));
     return df.withColumn(getScoreCol(), col(best).getField("score").cast("double"))
         .withColumn(getEvidenceCol(), when(col(best).getField("score").gt(0), format_string(
             "group=%d,conflicting=%d", col(best).getField("group"), col(best).getField("conflicting"))))
         .drop(helpers.toArray(new String[0]));
   }
-
-  /**
-   * A row's largest (score, conflicting, group) over its tables, (0, 0, 0) when none of its cells is outvoted, looked
-   * up in the few outvoted triples, broadcast as a map. The same as a broadcast join per table, but without an
-   * exchange in the plan: a cached plan with one is planned adaptively, and so is every query over it, whose first
-   * reader then fills the cache in one job and reads it back in another (the scored batch, 0.4 to 1.1 s at 1M rows,
-   * event logs of bench/profile).
-   */
-  private static Column lookUp(SparkSession spark, Dataset<Row> outvoted, Column keys, Column label) {
-    Map<Cell, long[]> cells = new HashMap<>();
-    for (Row r : outvoted.collectAsList()) { // a local relation: the triples are on the driver already
-      cells.put(new Cell(r.getInt(0), r.getLong(1), r.getDouble(2)), new long[] {r.getLong(3), r.getLong(4)});
-    }
-    Broadcast<Map<Cell, long[]>> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(cells);
-    StructType found = new StructType().add("score", DataTypes.LongType, false)
-        .add("conflicting", DataTypes.LongType, false).add("group", DataTypes.LongType, false);
-    return functions.udf((UDF2<Row, Double, Row>) (rowKeys, given) -> {
-      long conflicting = 0;
-      long group = 0;
-      for (int t = 0; t < rowKeys.size(); t++) {
-        long[] cell = shared.value().get(new Cell(t, rowKeys.getLong(t), given));
-        // ordered as the structs (score, conflicting, group) are, the score being the conflicting count
-        if (cell != null && (cell[0] > conflicting || cell[0] == conflicting && cell[1] > group)) {
-          conflicting = cell[0];
-          group = cell[1];
-        }
-      }
-      return RowFactory.create(conflicting, conflicting, group);
-    }, found).apply(keys, label);
-  }
-
-  /** An outvoted triple's key: its table, its group key there, and the label. */
-  private record Cell(int table, long key, double label) implements Serializable {}
 
   @Override
   public DuplicateModel againstRowsOf(Dataset<Row> population) {
