@@ -13,7 +13,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Base of every fitted detector: the shared column Params and the schema check before any work. Detectors
  * that score each row on its own extend {@link RowScoringModel}; detectors that score a row against its
- * group (duplicates) add their columns with Spark aggregations.
+ * group (duplicates) add their columns with Spark aggregations, or, once they have counted the rows they score,
+ * look each row up in those counts ({@link #rowScorer}).
  *
  * @param <M> the concrete model type
  */
@@ -110,6 +111,16 @@ public abstract class DetectorModel<M extends DetectorModel<M>> extends Model<M>
    */
   public DetectorModel<?> againstRowsOf(Dataset<Row> population) {
     return this;
+  }
+
+  /**
+   * The fitted state as a function of one row, when this detector as it stands scores each row alone: every
+   * {@link RowScoringModel}, and a copy that has counted its population ({@link #againstRowsOf}) and holds what it
+   * counted. The detection stage scores all such detectors in one call per row ({@link RowScoringModel#scoreTogether});
+   * empty by default.
+   */
+  public Optional<RowScoringModel.RowScorer> rowScorer() {
+    return Optional.empty();
   }
 
   /**

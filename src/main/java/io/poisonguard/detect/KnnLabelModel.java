@@ -168,7 +168,7 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
       if (Double.isNaN(label)) {
         return new Score(Double.NaN, null);
       }
-      double[] share = search.shares(row.design(), s.groups().keys(row.features()));
+      double[] share = search.shares(row.design(), s.groups().keys(row.values()));
       return margin.score(share, label);
     };
   }

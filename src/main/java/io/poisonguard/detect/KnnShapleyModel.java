@@ -130,7 +130,7 @@ public final class KnnShapleyModel extends RowScoringModel<KnnShapleyModel> {
       if (Double.isNaN(label)) {
         return new Score(Double.NaN, null);
       }
-      Valuation valued = value(s, row.design(), s.groups().keys(row.features()), (int) label, search);
+      Valuation valued = value(s, row.design(), s.groups().keys(row.values()), (int) label, search);
       if (valued == null) {
         return new Score(Double.NaN, null);
       }

@@ -43,7 +43,7 @@ record LabelledPool(double[][] design, int[] labels, long[][] keys, int classes,
       Vector v = picked.get(i).getAs(0);
       design[i] = LogisticFits.design(v);
       labels[i] = (int) picked.get(i).getDouble(1);
-      keys[i] = groups.keys(v);
+      keys[i] = groups.keys(v.toArray());
       classes = Math.max(classes, labels[i] + 1);
     }
     return new LabelledPool(design, labels, keys, classes, names);

@@ -84,7 +84,7 @@ public record NearDuplicateHash(double[][] directions, double[] offsets, int tab
    * never see a copy of the row they judge.
    */
   int fold(Vector features, long seed, int folds) {
-    return (int) Math.floorMod(LogisticFits.mix(keys(features)[0] ^ seed), (long) folds);
+    return (int) Math.floorMod(LogisticFits.mix(keys(features.toArray())[0] ^ seed), (long) folds);
   }
 
   /** The row's keys as a struct of longs {@code t0, t1, ...}, one per table, with this hash broadcast once. */
@@ -95,7 +95,7 @@ public record NearDuplicateHash(double[][] directions, double[] offsets, int tab
       type = type.add(tableKey(t), DataTypes.LongType, false);
     }
     return functions.udf((UDF1<Vector, Row>) v ->
-        RowFactory.create(Arrays.stream(shared.value().keys(v)).boxed().toArray()), type).apply(features);
+        RowFactory.create(Arrays.stream(shared.value().keys(v.toArray())).boxed().toArray()), type).apply(features);
   }
 
   /** The field of {@link #keyColumn} that holds table {@code t}'s key. */
@@ -115,8 +115,8 @@ public record NearDuplicateHash(double[][] directions, double[] offsets, int tab
     return sizes.length == 1 ? sizes[0] : functions.greatest(sizes);
   }
 
-  /** The row's group key in each table. */
-  long[] keys(Vector features) {
+  /** The group key in each table of the row with these prepared feature values. */
+  long[] keys(double[] features) {
     long[] keys = new long[tables];
     for (int t = 0; t < tables; t++) {
       long key = 17;
@@ -124,7 +124,7 @@ public record NearDuplicateHash(double[][] directions, double[] offsets, int tab
         double[] u = directions[t * projections + j];
         double p = offsets[t * projections + j];
         for (int i = 0; i < u.length; i++) {
-          p += u[i] * features.apply(i);
+          p += u[i] * features[i];
         }
         key = key * 1_000_003L + (long) Math.floor(p / width);
       }

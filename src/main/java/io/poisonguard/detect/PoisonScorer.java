@@ -394,23 +394,29 @@ public final class PoisonScorer {
   /**
    * {@code rows} with every detector's score column, and each detector's evidence as an expression over them
    * ({@link DetectorModel#scoreDeferringEvidence}): the verdicts read it for flagged rows only. The detectors that
-   * score row by row score each row in one call ({@link RowScoringModel#scoreTogether}); the columns come in
-   * detector order all the same.
+   * score each row alone ({@link DetectorModel#rowScorer}) score it in one call ({@link RowScoringModel#scoreTogether});
+   * the columns come in detector order all the same.
    */
   private static Detected detect(List<DetectorModel<?>> models, Dataset<Row> rows) {
-    List<RowScoringModel<?>> rowByRow = new ArrayList<>();
-    for (DetectorModel<?> model : models) {
-      if (model instanceof RowScoringModel<?> scorer) {
-        rowByRow.add(scorer);
+    List<DetectorModel<?>> alone = new ArrayList<>();
+    List<RowScoringModel.RowScorer> scorers = new ArrayList<>();
+    boolean[] together = new boolean[models.size()];
+    for (int i = 0; i < models.size(); i++) {
+      DetectorModel<?> model = models.get(i);
+      Optional<RowScoringModel.RowScorer> scorer = model.rowScorer();
+      if (scorer.isPresent()) {
+        alone.add(model);
+        scorers.add(scorer.get());
+        together[i] = true;
       }
     }
-    RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(rowByRow, rows);
-    Dataset<Row> scored = together.rows();
+    RowScoringModel.ScoredTogether scoredAlone = RowScoringModel.scoreTogether(alone, scorers, rows);
+    Dataset<Row> scored = scoredAlone.rows();
     Column[] evidence = new Column[models.size()];
     for (int i = 0, next = 0; i < models.size(); i++) {
       DetectorModel<?> model = models.get(i);
-      if (model instanceof RowScoringModel<?>) {
-        evidence[i] = together.evidence().get(next++);
+      if (together[i]) {
+        evidence[i] = scoredAlone.evidence().get(next++);
       } else {
         DetectorModel.ScoredRows output = model.scoreDeferringEvidence(scored);
         scored = output.rows();

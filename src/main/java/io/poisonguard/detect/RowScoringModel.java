@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -62,6 +63,11 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
   protected abstract RowScorer scorer();
 
   @Override
+  public final Optional<RowScorer> rowScorer() {
+    return Optional.of(scorer());
+  }
+
+  @Override
   protected final Dataset<Row> addScores(Dataset<Row> input) {
     Broadcast<RowScorer> model = broadcastScorer(input);
     StructType scored = new StructType()
@@ -88,7 +94,7 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
    */
   @Override
   public ScoredRows scoreDeferringEvidence(Dataset<Row> rows) {
-    ScoredTogether scored = scoreTogether(List.of(this), rows);
+    ScoredTogether scored = scoreTogether(List.of(this), List.of(scorer()), rows);
     return new ScoredRows(scored.rows(), scored.evidence().get(0));
   }
 
@@ -99,16 +105,18 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
    * those copies were a quarter of its scoring pass (a profile at 1M rows).
    *
    * @param models detectors reading the same features and class-index columns
+   * @param scorers their {@link DetectorModel#rowScorer}s, in order
    * @param rows prepared rows
    * @return {@code rows} with each model's score column, in order, and each one's evidence as an expression over
    *     the result, evaluated where it is read
    */
-  static ScoredTogether scoreTogether(List<? extends RowScoringModel<?>> models, Dataset<Row> rows) {
+  static ScoredTogether scoreTogether(List<? extends DetectorModel<?>> models, List<RowScorer> scorers,
+      Dataset<Row> rows) {
     if (models.isEmpty()) {
       return new ScoredTogether(rows, List.of());
     }
-    RowScoringModel<?> first = models.get(0);
-    for (RowScoringModel<?> model : models) {
+    DetectorModel<?> first = models.get(0);
+    for (DetectorModel<?> model : models) {
       if (!model.getFeaturesCol().equals(first.getFeaturesCol()) || !model.getLabelCol().equals(first.getLabelCol())) {
         throw new IllegalArgumentException(model.reasonCode() + " reads " + model.getFeaturesCol() + " and "
             + model.getLabelCol() + ", " + first.reasonCode() + " reads " + first.getFeaturesCol() + " and "
@@ -116,9 +124,8 @@ public abstract class RowScoringModel<M extends RowScoringModel<M>> extends Dete
       }
       model.transformSchema(rows.schema());
     }
-    RowScorer[] scorers = models.stream().map(RowScoringModel::scorer).toArray(RowScorer[]::new);
-    Broadcast<RowScorer[]> broadcast =
-        JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext()).broadcast(scorers);
+    Broadcast<RowScorer[]> broadcast = JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext())
+        .broadcast(scorers.toArray(RowScorer[]::new));
     boolean[] labelled = new boolean[models.size()];
     boolean anyLabelled = false;
     for (int i = 0; i < labelled.length; i++) {

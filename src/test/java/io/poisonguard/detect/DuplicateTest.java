@@ -159,10 +159,7 @@ class DuplicateTest {
       spark.conf().set(threshold, saved);
     }
     assertTrue(broadcast.where(col(SCORE).gt(0)).count() >= 3, "the flipped copies score");
-    assertEquals(0, differences(broadcast, shuffled));
-    Dataset<Row> evidence = broadcast.select(col(Columns.ID), col(EVIDENCE).as("a"))
-        .join(shuffled.select(col(Columns.ID), col(EVIDENCE).as("b")), Columns.ID);
-    assertEquals(0, evidence.where(not(col("a").eqNullSafe(col("b")))).count());
+    assertSameScoresAndEvidence(broadcast, shuffled);
     broadcast.unpersist();
     shuffled.unpersist();
     prepared.unpersist();
@@ -176,13 +173,20 @@ class DuplicateTest {
     DuplicateModel counted = model.againstRowsOf(prepared);
     assertEquals(model.uid(), counted.uid());
     assertEquals(model.getScoreCol(), counted.getScoreCol());
+    assertTrue(model.rowScorer().isEmpty(), "a model that counts what it transforms joins its counts back");
+    assertTrue(counted.rowScorer().isPresent(), "a counted copy holding its few triples looks each row up");
     Dataset<Row> direct = model.transform(prepared).cache();
     Dataset<Row> once = counted.transform(prepared).cache();
+    assertTrue(joins(direct) > joins(prepared), "the model that counts joins its counts back");
+    assertEquals(joins(prepared), joins(once), "the counted copy joins nothing to its input");
     assertTrue(direct.where(col(SCORE).gt(0)).count() >= 3, "the flipped copies score");
-    assertEquals(0, differences(direct, once));
-    Dataset<Row> evidence = direct.select(col(Columns.ID), col(EVIDENCE).as("a"))
-        .join(once.select(col(Columns.ID), col(EVIDENCE).as("b")), Columns.ID);
-    assertEquals(0, evidence.where(not(col("a").eqNullSafe(col("b")))).count());
+    assertSameScoresAndEvidence(direct, once);
+    // with several tables a row scores its largest count over its groups, ties going to the larger group
+    DuplicateModel threeTables = new DuplicateDetector().setNumTables(3).setNumProjections(2).setSeed(3).fit(prepared);
+    Dataset<Row> joined = threeTables.transform(prepared).cache();
+    assertTrue(joined.where(col(SCORE).gt(0)).count() >= 3, "the flipped copies score in some table");
+    assertSameScoresAndEvidence(joined, threeTables.againstRowsOf(prepared).transform(prepared));
+    joined.unpersist();
     // Alone, the flipped copies agree with each other; against the population they are outvoted by their groups.
     Dataset<Row> flippedOnly = prepared.where(col(FLOOD));
     assertEquals(0, model.transform(flippedOnly).where(col(SCORE).gt(0)).count());
@@ -224,6 +228,19 @@ class DuplicateTest {
     Map<Double, Long> out = new TreeMap<>();
     pairs.collectAsList().forEach(r -> out.put(r.getDouble(0), r.getLong(1)));
     return out;
+  }
+
+  /** Joins in the physical plan of {@code rows}, those of its cached inputs included. */
+  static int joins(Dataset<Row> rows) {
+    return rows.queryExecution().executedPlan().toString().split("Join", -1).length - 1;
+  }
+
+  /** Asserts that {@code a} and {@code b} give every row the same score and the same evidence. */
+  private static void assertSameScoresAndEvidence(Dataset<Row> a, Dataset<Row> b) {
+    assertEquals(0, differences(a, b));
+    Dataset<Row> evidence = a.select(col(Columns.ID), col(EVIDENCE).as("a"))
+        .join(b.select(col(Columns.ID), col(EVIDENCE).as("b")), Columns.ID);
+    assertEquals(0, evidence.where(not(col("a").eqNullSafe(col("b")))).count());
   }
 
   private static long differences(Dataset<Row> a, Dataset<Row> b) {

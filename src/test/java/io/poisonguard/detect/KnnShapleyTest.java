@@ -71,7 +71,7 @@ class KnnShapleyTest {
     for (Row r : rows) {
       Vector features = r.getAs(0);
       double[] x = LogisticFits.design(features);
-      long[] self = state.groups().keys(features);
+      long[] self = state.groups().keys(features.toArray());
       double[] toValidation = distances(pool, x, self);
       double sum = 0;
       int counted = 0;

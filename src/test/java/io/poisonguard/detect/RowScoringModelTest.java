@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Deferred evidence ({@link DetectorModel#scoreDeferringEvidence}) is the evidence {@code transform} writes, row
  * for row, for every registered detector: the detection stage reads flagged rows' reasons from it. Detectors scored
  * together ({@link RowScoringModel#scoreTogether}, as the detection stage scores them) give each one's own scores
- * and evidence.
+ * and evidence, duplicates' lookup of its counted groups among them.
  */
 @ExtendWith(SharedSpark.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -79,16 +79,19 @@ class RowScoringModelTest {
 
   @Test
   void scoringTogetherGivesEachDetectorsOwnScoresAndEvidence() {
-    List<RowScoringModel<?>> rowByRow = new ArrayList<>();
+    // every registered detector: duplicates too, which scores each row alone once it has counted the rows it scores
+    List<DetectorModel<?>> alone = new ArrayList<>();
+    List<RowScoringModel.RowScorer> scorers = new ArrayList<>();
     for (DetectorModel<?> model : models) {
-      if (model instanceof RowScoringModel<?> scorer) {
-        rowByRow.add(scorer);
-      }
+      DetectorModel<?> counted = model.againstRowsOf(prepared);
+      alone.add(counted);
+      scorers.add(counted.rowScorer().orElseThrow(() -> new AssertionError(model.reasonCode() + " has no row scorer")));
     }
-    RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(rowByRow, prepared);
-    assertEquals(rowByRow.size(), together.evidence().size());
-    for (int i = 0; i < rowByRow.size(); i++) {
-      RowScoringModel<?> model = rowByRow.get(i);
+    RowScoringModel.ScoredTogether together = RowScoringModel.scoreTogether(alone, scorers, prepared);
+    assertEquals(models.size(), together.evidence().size());
+    assertEquals(DuplicateTest.joins(prepared), DuplicateTest.joins(together.rows()), "no join added to the rows");
+    for (int i = 0; i < models.size(); i++) {
+      DetectorModel<?> model = models.get(i);
       assertEquals(written(model), read(model, together.rows(), together.evidence().get(i)), model.reasonCode());
     }
   }
