@@ -394,8 +394,8 @@ public final class PoisonScorer {
   /**
    * {@code rows} with every detector's score column, and each detector's evidence as an expression over them
    * ({@link DetectorModel#scoreDeferringEvidence}): the verdicts read it for flagged rows only. The detectors that
-   * score each row alone ({@link DetectorModel#rowScorer}) score it in one call ({@link RowScoringModel#scoreTogether});
-   * the columns come in detector order all the same.
+   * score each row alone ({@link DetectorModel#rowScorer}) score it in one call
+   * ({@link RowScoringModel#scoreTogether}); the columns come in detector order all the same.
    */
   private static Detected detect(List<DetectorModel<?>> models, Dataset<Row> rows) {
     List<DetectorModel<?>> alone = new ArrayList<>();

@@ -10,13 +10,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.KryoRegistration;
 import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.spark.SparkConf;
+import org.apache.spark.serializer.KryoSerializer;
+import org.apache.spark.serializer.SerializerInstance;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -27,6 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
 
 /**
  * Duplicates and floods on spambase. The duplicates detector flags a row whose label is outvoted by its
@@ -193,6 +200,35 @@ class DuplicateTest {
     assertEquals(3, counted.transform(flippedOnly).where(col(SCORE).geq(3)).count());
     direct.unpersist();
     once.unpersist();
+    prepared.unpersist();
+  }
+
+  @Test
+  void aCountedCopysLookupTravelsUnderKryo(SparkSession spark) {
+    Dataset<Row> prepared = prepare(cleanRows().unionByName(copies(spark, 3, 2, 0, false, COPY_IDS))
+        .unionByName(copies(spark, 3, 1, 0, true, 2 * COPY_IDS)), data).cache();
+    DuplicateModel counted = new DuplicateDetector().setSeed(3).fit(prepared).againstRowsOf(prepared);
+    RowScoringModel.RowScorer scorer = counted.rowScorer().orElseThrow();
+    // what a cluster with spark.serializer=KryoSerializer does with the broadcast scorers
+    SerializerInstance kryo = new KryoSerializer(new SparkConf()
+        .set("spark.kryo.registrator", KryoRegistration.class.getName())).newInstance();
+    ClassTag<Object> any = ClassTag$.MODULE$.AnyRef();
+    RowScoringModel.RowScorer travelled =
+        (RowScoringModel.RowScorer) kryo.deserialize(kryo.serialize(scorer, any), any);
+    List<Row> rows = new ArrayList<>(
+        prepared.where(col(FLOOD)).select(Columns.FEATURES, Columns.LABEL_INDEX).collectAsList());
+    rows.addAll(
+        prepared.where(not(col(FLOOD))).select(Columns.FEATURES, Columns.LABEL_INDEX).limit(50).collectAsList());
+    int outvoted = 0;
+    for (Row r : rows) {
+      PreparedRow row = new PreparedRow(r.getAs(0));
+      RowScoringModel.Score here = scorer.score(row, r.getDouble(1));
+      RowScoringModel.Score there = travelled.score(row, r.getDouble(1));
+      assertEquals(here.value(), there.value());
+      assertEquals(here.evidence(), there.evidence());
+      outvoted += here.value() > 0 ? 1 : 0;
+    }
+    assertEquals(3, outvoted, "the three flipped copies are outvoted by their groups");
     prepared.unpersist();
   }
 
