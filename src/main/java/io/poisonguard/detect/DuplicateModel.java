@@ -2,7 +2,6 @@ package io.poisonguard.detect;
 
 import static io.poisonguard.spark.Columns.col;
 import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
@@ -32,13 +31,13 @@ import org.apache.spark.sql.expressions.Window;
  *
  * <p>Transform runs one job: it counts the rows of each group and label from a narrow shuffle (a key and a
  * label per row and table) and brings back the triples whose label is outvoted. They are few in any batch worth
- * training on, so they are broadcast and each row looks its keys up where it lives: the rows themselves are
- * never shuffled. When they are more than the session's broadcast-join threshold allows (a batch made mostly
- * of conflicting copies), they are joined back with a shuffle instead, and the driver holds none of them. A copy
- * made by {@link #againstRowsOf} has counted its population once and runs no such job: the detection stage scores
- * a large batch twice (to calibrate this detector on it, then for the verdicts), and on the 1M-row scale data the
- * second count was a 3.0 s job. When that copy holds its triples it scores each row alone, with no join
- * ({@link #rowScorer}).
+ * training on, so they are broadcast and each row hashes its features and looks its keys up where it lives: the
+ * rows themselves are never shuffled, and the plan holds no join. When they are more than the session's
+ * broadcast-join threshold allows (a batch made mostly of conflicting copies), they are joined back with a
+ * shuffle instead, and the driver holds none of them. A copy made by {@link #againstRowsOf} has counted its
+ * population once and runs no such job: the detection stage scores a large batch twice (to calibrate this detector
+ * on it, then for the verdicts), and on the 1M-row scale data the second count was a 3.0 s job. Holding its
+ * triples, that copy scores each row alone ({@link #rowScorer}).
  */
 public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   private static final String TABLE = "table";
@@ -47,7 +46,7 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   private static final String SAME = "same";
   private static final String GROUP = "group";
   private static final String CONFLICTING = "conflicting";
-  /** Size of an outvoted triple as a row (about 48 bytes), and as much again in the broadcast hash relation. */
+  /** Size of an outvoted triple as a collected row (about 48 bytes), and as much again for the copy broadcast. */
   private static final long BYTES_PER_TRIPLE = 96;
 
   private final NearDuplicateHash hash;
@@ -66,8 +65,8 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
 
   /**
    * A population's outvoted triples ({@link #outvoted}): brought to the driver when few ({@code cells} then holds
-   * them, and {@code table} is a local Dataset to broadcast), else the lazy aggregation itself, joined with a
-   * shuffle and counted again per use.
+   * them, and {@code table} is a local Dataset), else the lazy aggregation itself, joined with a shuffle and counted
+   * again per use.
    *
    * @param cells the triples for a per-row lookup, or null when they are not on the driver
    * @param rows rows in the population, or −1 when not counted (a model counting what it transforms)
@@ -101,44 +100,52 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
 
   /**
    * A copy that has counted its population ({@link #againstRowsOf}) and holds its outvoted triples scores each row
-   * alone: it hashes the row's features and looks its keys up ({@link OutvotedCells}). The detection stage then
-   * scores it with the row-by-row detectors in one call per row, and the scoring plan holds no join. A join is an
-   * exchange, and Spark plans a cached query holding one adaptively, and every query over that cache too: the
-   * scored batch's first reader then filled the cache in one job and read all of it back in another (0.4 to 1.1 s
-   * at 1M rows, event logs of bench/profile).
+   * alone ({@link #lookUp}), so the detection stage scores it with the row-by-row detectors in one call per row.
    */
   @Override
   public Optional<RowScoringModel.RowScorer> rowScorer() {
-    if (counted == null || !counted.small()) {
-      return Optional.empty();
-    }
-    NearDuplicateHash groups = hash;
-    OutvotedCells cells = counted.cells();
-    return Optional.of((row, label) -> cells.score(groups.keys(row.values()), label));
+    return counted != null && counted.small() ? Optional.of(lookUp(counted.cells())) : Optional.empty();
   }
 
+  /**
+   * The score of each row from outvoted triples held on the driver: the row's features hashed, its keys looked up
+   * ({@link OutvotedCells}). No join: a join is an exchange, and Spark plans a cached query holding one adaptively,
+   * and every query over that cache too. With the join the scored batch's first reader filled its cache in one job
+   * and read all of it back in another (0.4 to 1.1 s at 1M rows, event logs of bench/profile).
+   */
+  private RowScoringModel.RowScorer lookUp(OutvotedCells cells) {
+    NearDuplicateHash groups = hash;
+    return (row, label) -> cells.score(groups.keys(row.values()), label);
+  }
+
+  /**
+   * The scores, from the counted population's triples or else from those of {@code rows} themselves: looked up row
+   * by row when they are few enough to broadcast, the evidence written where it is read; otherwise joined back with
+   * a shuffle, the evidence a column.
+   */
   @Override
   public ScoredRows scoreDeferringEvidence(Dataset<Row> rows) {
-    Optional<RowScoringModel.RowScorer> alone = rowScorer();
-    if (alone.isEmpty()) {
-      return super.scoreDeferringEvidence(rows);
+    transformSchema(rows.schema());
+    Outvoted groups = counted != null ? counted : countOutvoted(keyed(rows));
+    if (groups.small()) {
+      RowScoringModel.ScoredTogether scored =
+          RowScoringModel.scoreTogether(List.of(this), List.of(lookUp(groups.cells())), rows);
+      return new ScoredRows(scored.rows(), scored.evidence().get(0));
     }
-    RowScoringModel.ScoredTogether scored = RowScoringModel.scoreTogether(List.of(this), List.of(alone.get()), rows);
-    return new ScoredRows(scored.rows(), scored.evidence().get(0));
+    return new ScoredRows(joinedBack(rows, groups.table()), col(getEvidenceCol()));
   }
 
   @Override
   protected Dataset<Row> addScores(Dataset<Row> input) {
-    if (rowScorer().isPresent()) {
-      ScoredRows scored = scoreDeferringEvidence(input);
-      return scored.rows().withColumn(getEvidenceCol(), scored.evidence());
-    }
+    ScoredRows scored = scoreDeferringEvidence(input);
+    return scored.rows().withColumn(getEvidenceCol(), scored.evidence());
+  }
+
+  /** {@code rows} with the score and evidence columns, the outvoted triples {@code table} joined to them by key. */
+  private Dataset<Row> joinedBack(Dataset<Row> rows, Dataset<Row> table) {
     String keys = keysColumn();
     String label = labelColumn();
-    Dataset<Row> df = keyed(input);
-    Outvoted groups = counted != null ? counted : countOutvoted(df);
-    boolean small = groups.small();
-    Dataset<Row> table = groups.table();
+    Dataset<Row> df = keyed(rows);
     String best = Columns.PREFIX + "dup_" + uid();
     List<String> helpers = new ArrayList<>(List.of(keys, label, best));
     Column[] perTable = new Column[hash.tables()];
@@ -148,7 +155,7 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
       String found = Columns.PREFIX + "dup_found_" + t + "_" + uid();
       Dataset<Row> entries = table.where(col(TABLE).equalTo(t)).select(col(KEY).as(key), col(LABEL).as(given),
           struct(col(CONFLICTING).as("score"), col(CONFLICTING).as("conflicting"), col(GROUP).as("group")).as(found));
-      df = df.join(small ? broadcast(entries) : entries,
+      df = df.join(entries,
           col(keys).getField(NearDuplicateHash.tableKey(t)).equalTo(col(key)).and(col(label).equalTo(col(given))),
           "left_outer").drop(key, given);
       perTable[t] = coalesce(col(found), struct(lit(0L).as("score"), lit(0L).as("conflicting"), lit(0L).as("group")));
@@ -207,7 +214,7 @@ public final class DuplicateModel extends DetectorModel<DuplicateModel> {
   /** The outvoted triples of {@link #keyed} rows, brought to the driver when few enough to broadcast. */
   private Outvoted countOutvoted(Dataset<Row> keyed) {
     Dataset<Row> outvoted = outvoted(keyed, keysColumn(), labelColumn());
-    // Outvoted triples are few in any batch worth training on: usually a broadcast, else a shuffle join.
+    // Outvoted triples are few in any batch worth training on: usually a broadcast lookup, else a shuffle join.
     Optional<Dataset<Row>> few = BroadcastLookup.collectIfSmall(outvoted, BYTES_PER_TRIPLE);
     // a local relation: its rows are on the driver already, and collecting them runs no job
     OutvotedCells cells = few.map(local -> new OutvotedCells(local.collectAsList(), hash.tables())).orElse(null);
