@@ -98,28 +98,32 @@ public final class AuditLog {
 
   /** Hash of the latest record of {@code pipeline}, or empty when it has none. */
   public String lastHash(String pipeline) {
-    return latest(pipeline, false).map(r -> r.<String>getAs("record_hash")).orElse("");
+    return newest(pipeline, false, 1).stream().findFirst().map(r -> r.<String>getAs("record_hash")).orElse("");
   }
 
   /** Id of the latest run of {@code pipeline} whose batch was accepted (pass or warn), if any. */
   public Optional<String> lastAcceptedRun(String pipeline) {
-    return latest(pipeline, true).map(r -> r.<String>getAs("run_id"));
+    return acceptedRuns(pipeline, 1).stream().findFirst().map(r -> r.<String>getAs("run_id"));
   }
 
-  private Optional<Row> latest(String pipeline, boolean acceptedOnly) {
+  /** The records of the newest {@code limit} runs of {@code pipeline} whose batch was accepted, newest first. */
+  public List<Row> acceptedRuns(String pipeline, int limit) {
+    return newest(pipeline, true, limit);
+  }
+
+  private List<Row> newest(String pipeline, boolean acceptedOnly, int limit) {
     String path = path("runs");
     if (!DeltaTable.isDeltaTable(spark, path)) {
-      return Optional.empty();
+      return List.of();
     }
     Dataset<Row> runs = spark.read().format("delta").load(path)
         .filter(functions.col("pipeline").equalTo(pipeline));
     if (acceptedOnly) {
       runs = runs.filter(functions.col("gate").isin("pass", "warn").and(functions.col("status").equalTo("ok")));
     }
-    // one row per run of one pipeline: small, and only the newest is brought back
-    List<Row> newest = runs.orderBy(functions.col("finished_at").desc(), functions.col("run_id").desc())
-        .limit(1).collectAsList();
-    return newest.isEmpty() ? Optional.empty() : Optional.of(newest.get(0));
+    // one row per run of one pipeline: small, and only the newest few are brought back
+    return runs.orderBy(functions.col("finished_at").desc(), functions.col("run_id").desc())
+        .limit(limit).collectAsList();
   }
 
   /** Computes the record's hash (chained to {@code previousHash}) and appends it; returns the hashed record. */

@@ -1,6 +1,7 @@
 package io.poisonguard.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.poisonguard.audit.AcceptedReference;
 import io.poisonguard.audit.AuditLog;
 import io.poisonguard.audit.DetectorStatistics;
 import io.poisonguard.audit.ModelRecord;
@@ -89,14 +90,15 @@ final class GuardJob {
 
     IngestedBatch batch = clock.stage("ingest", () -> new Ingestor(spark).read(config.input(), runId),
         b -> "read " + describeInputs(b));
+    List<Runnable> toRelease = new ArrayList<>();
     try {
       Counts read = clock.stage("count", () -> Counts.of(batch.records()),
           c -> c.total + " rows read, " + c.rejected + " rejected as malformed");
       FeatureSchema schema = batch.features();
       Dataset<Row> accepted = batch.accepted();
 
-      Optional<IngestedBatch> reference = Optional.ofNullable(config.reference()).map(path ->
-          new Ingestor(spark).read(withPath(config.input(), path), runId));
+      Optional<ReferenceRows> reference = reference(accepted, runId);
+      reference.ifPresent(r -> toRelease.add(r.release()));
       Profiled profiled = clock.stage("profile", () -> profile(audit, runId, accepted, schema, reference),
           p -> p.drift() == null ? "profiled " + schema.allFeatures().size()
               + " features; no reference yet, drift skipped" : String.format("max PSI %.3f (%s), max label-share "
@@ -105,7 +107,7 @@ final class GuardJob {
 
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
           d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored()))
-              + flagLevel(d.detected().fitted())
+              + flagLevel(d.detected().fitted()) + lastAccepted(reference)
               + d.detected().trustedSetAside().map(why -> "; reference set aside: " + why).orElse(""));
       Dataset<Row> scored = detection.scored();
       long quarantined = detection.flagged();
@@ -169,8 +171,38 @@ final class GuardJob {
       clock.stage("report", () -> new HtmlReport(spark, warehouse).write(doc), path -> "wrote " + path);
       return summary;
     } finally {
+      toRelease.forEach(Runnable::run);
       batch.release();
     }
+  }
+
+  /**
+   * The pipeline's reference rows, if it has any: its {@code reference} file, read with the batch's reader settings,
+   * or with {@code last_accepted} the clean rows of an earlier accepted run ({@link AcceptedReference}), kept while
+   * the run reads them.
+   */
+  private Optional<ReferenceRows> reference(Dataset<Row> accepted, String runId) {
+    if (config.reference() == null) {
+      return Optional.empty();
+    }
+    if (config.reference().equals(AcceptedReference.KEYWORD)) {
+      return AcceptedReference.find(spark, warehouse, config.name(), accepted).map(r -> {
+        Dataset<Row> rows = r.rows().persist(BatchStorage.LEVEL);
+        return new ReferenceRows(rows, r.provenance(), "clean rows of accepted run " + r.runId() + " (clean v"
+            + r.version() + ")", () -> rows.unpersist(true));
+      });
+    }
+    IngestedBatch read = new Ingestor(spark).read(withPath(config.input(), config.reference()), runId);
+    return Optional.of(new ReferenceRows(read.accepted(), read.inputs(), config.reference(), read::release));
+  }
+
+  /** With {@code reference: last_accepted}, which run the detect stage measured against, or that none could be. */
+  private String lastAccepted(Optional<ReferenceRows> reference) {
+    if (!AcceptedReference.KEYWORD.equals(config.reference())) {
+      return "";
+    }
+    return "; reference: " + reference.map(ReferenceRows::origin).orElse("no accepted run without rows of this batch "
+        + "among the last " + AcceptedReference.CANDIDATES + ", fitted on the batch");
   }
 
   /** The run's audit record and the detector statistics appended with it. */
@@ -183,7 +215,7 @@ final class GuardJob {
   private record Profiled(Profile current, DriftReport drift, List<Row> driftRows) {}
 
   private Profiled profile(AuditLog audit, String runId, Dataset<Row> accepted, FeatureSchema schema,
-      Optional<IngestedBatch> reference) {
+      Optional<ReferenceRows> reference) {
     Profiler profiler = new Profiler();
     Profile current = profiler.compute(accepted, schema, runId);
     Optional<Profile> baseline = audit.lastAcceptedRun(config.name())
@@ -196,10 +228,10 @@ final class GuardJob {
     return new Profiled(current, drift, drift == null ? List.of() : driftRows.collectAsList());
   }
 
-  private Detection detect(Dataset<Row> accepted, FeatureSchema schema, Optional<IngestedBatch> reference) {
+  private Detection detect(Dataset<Row> accepted, FeatureSchema schema, Optional<ReferenceRows> reference) {
     double target = config.detect().targetFpr();
     PoisonScorer.Scored detected = PoisonScorer.fitAndScore(accepted,
-        reference.map(IngestedBatch::accepted).orElse(null), schema, config.detect(), config.seed());
+        reference.map(ReferenceRows::accepted).orElse(null), schema, config.detect(), config.seed());
     PoisonScorer.Fitted fitted = detected.fitted();
     Dataset<Row> rows = detected.rows();
     List<SourceScreen.Verdict> screened = SourceScreen.judge(rows, target);
@@ -233,11 +265,11 @@ final class GuardJob {
   }
 
   private Map<Verdict, VerdictTables.Commit> write(VerdictTables tables, IngestedBatch batch, Dataset<Row> scored,
-      Dataset<Row> flagged, FeatureSchema schema, Optional<IngestedBatch> reference, GateDecision decision,
+      Dataset<Row> flagged, FeatureSchema schema, Optional<ReferenceRows> reference, GateDecision decision,
       Profile profile) {
     Dataset<Row> passed = scored.filter(functions.not(Columns.col(Columns.FLAGGED)));
     if (config.sanitize().winsorize()) {
-      Dataset<Row> bounds = reference.map(IngestedBatch::accepted).orElse(passed);
+      Dataset<Row> bounds = reference.map(ReferenceRows::accepted).orElse(passed);
       passed = Winsorizer.fit(bounds, schema.numericFeatures(), config.sanitize().winsorizeLower(),
           config.sanitize().winsorizeUpper()).transform(passed);
     }
@@ -285,10 +317,10 @@ final class GuardJob {
   }
 
   /** What the run read: the batch's files or table versions, and the reference's when there is one. */
-  private static Map<String, Object> inputs(IngestedBatch batch, Optional<IngestedBatch> reference) {
+  private static Map<String, Object> inputs(IngestedBatch batch, Optional<ReferenceRows> reference) {
     Map<String, Object> in = new LinkedHashMap<>();
     in.put("batch", batch.inputs());
-    in.put("reference", reference.map(IngestedBatch::inputs).orElse(null));
+    in.put("reference", reference.map(ReferenceRows::provenance).orElse(null));
     return in;
   }
 

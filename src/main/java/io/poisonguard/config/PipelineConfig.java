@@ -9,8 +9,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param seed seed for every random choice of the run
  * @param input the batch to inspect
  * @param reference optional trusted data the detectors and drift are fitted on (same reader settings as input
- *     except the path); absent means the batch is judged against its own robust bulk and drift against the
- *     last accepted run
+ *     except the path), or {@code last_accepted} for the clean rows of the newest accepted run that shares no row
+ *     with the batch; absent means the batch is judged against its own robust bulk and drift against the last
+ *     accepted run
  * @param detect detection settings
  * @param sanitize cleaning settings
  * @param gate gate thresholds

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.delta.tables.DeltaTable;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
@@ -133,6 +134,83 @@ class RunCommandTest {
   }
 
   @Test
+  void withLastAcceptedTheNextBatchIsMeasuredAgainstTheCleanRowsOfTheRunBefore(SparkSession spark)
+      throws IOException {
+    // Spambase with an id column: the even lines are a first batch, the odd lines the next one, in which every 10th
+    // row has its label flipped.
+    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
+    List<String> first = new ArrayList<>(List.of("\"id\"," + all.get(0)));
+    List<String> next = new ArrayList<>(first);
+    List<String> flipped = new ArrayList<>();
+    for (int i = 1; i < all.size(); i++) {
+      String line = i + "," + all.get(i);
+      if (i % 2 == 0) {
+        first.add(line);
+      } else if (i % 20 == 1) {
+        flipped.add(Integer.toString(i));
+        next.add(line.endsWith(",\"spam\"") ? line.replaceAll(",\"spam\"$", ",\"nonspam\"")
+            : line.replaceAll(",\"nonspam\"$", ",\"spam\""));
+      } else {
+        next.add(line);
+      }
+    }
+    Path firstFile = Files.write(dir.resolve("first.csv"), first);
+    Path nextFile = Files.write(dir.resolve("next.csv"), next);
+    Path warehouse = dir.resolve("last-accepted-wh");
+    List<String> settings = List.of("--set", "input.id=id", "--set", "reference=last_accepted", "--set",
+        "gate.max_psi=10", "--set", "gate.warn_psi=10");
+
+    JsonNode firstRun = runWith(warehouse, firstFile, settings, "first.json");
+    assertTrue(firstRun.get("out").asText().contains("reference: no accepted run without rows of this batch"),
+        firstRun.get("out").asText());
+    String firstId = firstRun.get("run_id").asText();
+
+    JsonNode nextRun = runWith(warehouse, nextFile, settings, "next.json");
+    assertTrue(nextRun.get("out").asText().contains("reference: clean rows of accepted run " + firstId),
+        nextRun.get("out").asText());
+    Dataset<Row> quarantine = table(spark, warehouse, "quickstart/quarantine")
+        .where(functions.col(Columns.RUN_ID).equalTo(nextRun.get("run_id").asText()));
+    long caught = quarantine.where(functions.col("id").cast("string").isin(flipped.toArray())).count();
+    long quarantined = quarantine.count();
+    long cleanQuarantined = quarantined - caught;
+    long cleanRows = next.size() - 1 - flipped.size();
+    System.out.printf("run against the last accepted run: %d of %d flips quarantined, %d of %d clean rows%n", caught,
+        flipped.size(), cleanQuarantined, cleanRows);
+    assertTrue(caught >= 0.5 * flipped.size(), caught + " of " + flipped.size() + " flips quarantined");
+    assertTrue(cleanQuarantined <= 0.025 * cleanRows, cleanQuarantined + " clean rows quarantined");
+    Row record = table(spark, warehouse, "_audit/runs")
+        .where(functions.col("run_id").equalTo(nextRun.get("run_id").asText())).first();
+    JsonNode reference = JSON.readTree(record.<String>getAs("inputs")).get("reference");
+    Row firstRecord = table(spark, warehouse, "_audit/runs").where(functions.col("run_id").equalTo(firstId)).first();
+    assertEquals(firstId, reference.get("last_accepted_run").asText(), reference.toString());
+    assertEquals(JSON.readTree(firstRecord.<String>getAs("outputs")).get("CLEAN").asLong(),
+        reference.get("delta_version").asLong(), reference.toString());
+
+    // A rerun of the next batch shares its rows with the run before it, so it is measured against the first run
+    // again, and its verdicts repeat (the rerun's id replaces the run id of the rows it writes again).
+    JsonNode rerun = runWith(warehouse, nextFile, settings, "rerun.json");
+    assertTrue(rerun.get("out").asText().contains("reference: clean rows of accepted run " + firstId),
+        rerun.get("out").asText());
+    assertEquals(nextRun.get("quarantined").asLong(), rerun.get("quarantined").asLong());
+    assertEquals(quarantined, table(spark, warehouse, "quickstart/quarantine")
+        .where(functions.col(Columns.RUN_ID).equalTo(rerun.get("run_id").asText())).count());
+  }
+
+  /** Runs the quickstart on {@code input} with {@code settings}; its summary, plus what it printed as "out". */
+  private JsonNode runWith(Path warehouse, Path input, List<String> settings, String summaryName) throws IOException {
+    Path summaryFile = dir.resolve(summaryName);
+    List<String> args = new ArrayList<>(List.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        warehouse.toString(), "--set", "input.path=" + input, "--output-json", summaryFile.toString()));
+    args.addAll(settings);
+    CliRun run = CliRun.of(args.toArray(String[]::new));
+    assertEquals(0, run.exitCode(), run.out() + run.err());
+    ObjectNode s = (ObjectNode) JSON.readTree(summaryFile.toFile());
+    assertEquals(s.get("rows_read").asLong(),
+        s.get("clean").asLong() + s.get("quarantined").asLong() + s.get("rejected").asLong());
+    return s.put("out", run.out());
+  }
+
+  @Test
   void aTrustedReferenceTooSmallForTheTargetIsSetAsideAndRecorded(SparkSession spark) throws IOException {
     Path batch = smallBatch(600);
     List<String> lines = Files.readAllLines(batch);
@@ -241,6 +319,32 @@ class RunCommandTest {
     assertEquals(5, s.get("rejected").asLong());
     assertEquals(s.get("rows_read").asLong(),
         s.get("clean").asLong() + s.get("quarantined").asLong() + s.get("rejected").asLong());
+  }
+
+  @Test
+  void lastAcceptedCleanRowsWithoutAColumnOfTheBatchExitTwoBeforeAnyWrite(SparkSession spark) throws IOException {
+    Path warehouse = dir.resolve("wh-new-column");
+    List<String> settings = List.of("--set", "reference=last_accepted");
+    runWith(warehouse, smallBatch(300), settings, "first.json");
+    // other lines of the file, with a column the first batch did not have
+    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
+    List<String> next = new ArrayList<>(List.of(all.get(0) + ",\"note\""));
+    for (int i = 2; i < all.size() && next.size() <= 300; i += 4) {
+      next.add(all.get(i) + ",\"x\"");
+    }
+    Path nextFile = Files.write(dir.resolve("next-with-note.csv"), next);
+    long cleanVersion = DeltaTable.forPath(spark, warehouse.resolve("quickstart/clean").toString()).history(1)
+        .first().getLong(0);
+    List<String> args = new ArrayList<>(List.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        warehouse.toString(), "--set", "input.path=" + nextFile));
+    args.addAll(settings);
+    CliRun run = CliRun.of(args.toArray(String[]::new));
+    assertEquals(2, run.exitCode(), run.out() + run.err());
+    assertEquals(1, run.errLines(), run.err());
+    assertTrue(run.err().contains("no column 'note' of this batch"), run.err());
+    assertEquals(cleanVersion, DeltaTable.forPath(spark, warehouse.resolve("quickstart/clean").toString()).history(1)
+        .first().getLong(0), "nothing written");
+    assertEquals(1, table(spark, warehouse, "_audit/runs").count());
   }
 
   @Test
