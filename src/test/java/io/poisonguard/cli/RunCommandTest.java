@@ -91,26 +91,12 @@ class RunCommandTest {
 
   @Test
   void aTrustedReferenceFitsTheDetectorsAndItsBatchFlipsAreQuarantined(SparkSession spark) throws IOException {
-    // Spambase with an id column: the even lines are the trusted reference, the odd lines the batch, in which
-    // every 10th row has its label flipped.
-    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
-    List<String> reference = new ArrayList<>(List.of("\"id\"," + all.get(0)));
-    List<String> batch = new ArrayList<>(reference);
-    List<String> flipped = new ArrayList<>();
-    for (int i = 1; i < all.size(); i++) {
-      String line = i + "," + all.get(i);
-      if (i % 2 == 0) {
-        reference.add(line);
-      } else if (i % 20 == 1) {
-        flipped.add(Integer.toString(i));
-        batch.add(line.endsWith(",\"spam\"") ? line.replaceAll(",\"spam\"$", ",\"nonspam\"")
-            : line.replaceAll(",\"nonspam\"$", ",\"spam\""));
-      } else {
-        batch.add(line);
-      }
-    }
-    Path referenceFile = Files.write(dir.resolve("reference.csv"), reference);
-    Path batchFile = Files.write(dir.resolve("batch.csv"), batch);
+    // the even lines are the trusted reference, the odd lines the batch
+    SpambaseHalves halves = SpambaseHalves.write(dir, "reference.csv", "batch.csv");
+    Path referenceFile = halves.even();
+    Path batchFile = halves.odd();
+    List<String> flipped = halves.flipped();
+    List<String> batch = Files.readAllLines(batchFile);
     Path warehouse = dir.resolve("trusted-wh");
     Path summaryFile = dir.resolve("trusted.json");
     CliRun run = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
@@ -136,26 +122,12 @@ class RunCommandTest {
   @Test
   void withLastAcceptedTheNextBatchIsMeasuredAgainstTheCleanRowsOfTheRunBefore(SparkSession spark)
       throws IOException {
-    // Spambase with an id column: the even lines are a first batch, the odd lines the next one, in which every 10th
-    // row has its label flipped.
-    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
-    List<String> first = new ArrayList<>(List.of("\"id\"," + all.get(0)));
-    List<String> next = new ArrayList<>(first);
-    List<String> flipped = new ArrayList<>();
-    for (int i = 1; i < all.size(); i++) {
-      String line = i + "," + all.get(i);
-      if (i % 2 == 0) {
-        first.add(line);
-      } else if (i % 20 == 1) {
-        flipped.add(Integer.toString(i));
-        next.add(line.endsWith(",\"spam\"") ? line.replaceAll(",\"spam\"$", ",\"nonspam\"")
-            : line.replaceAll(",\"nonspam\"$", ",\"spam\""));
-      } else {
-        next.add(line);
-      }
-    }
-    Path firstFile = Files.write(dir.resolve("first.csv"), first);
-    Path nextFile = Files.write(dir.resolve("next.csv"), next);
+    // the even lines are a first batch, the odd lines the next one
+    SpambaseHalves halves = SpambaseHalves.write(dir, "first.csv", "next.csv");
+    Path firstFile = halves.even();
+    Path nextFile = halves.odd();
+    List<String> flipped = halves.flipped();
+    List<String> next = Files.readAllLines(nextFile);
     Path warehouse = dir.resolve("last-accepted-wh");
     List<String> settings = List.of("--set", "input.id=id", "--set", "reference=last_accepted", "--set",
         "gate.max_psi=10", "--set", "gate.warn_psi=10");
@@ -194,6 +166,33 @@ class RunCommandTest {
     assertEquals(nextRun.get("quarantined").asLong(), rerun.get("quarantined").asLong());
     assertEquals(quarantined, table(spark, warehouse, "quickstart/quarantine")
         .where(functions.col(Columns.RUN_ID).equalTo(rerun.get("run_id").asText())).count());
+  }
+
+  /**
+   * Spambase with an id column (the line number) in two files: the even lines, and the odd lines with every 10th
+   * row's label flipped; {@code flipped} holds the flipped rows' ids.
+   */
+  private record SpambaseHalves(Path even, Path odd, List<String> flipped) {
+    static SpambaseHalves write(Path dir, String evenName, String oddName) throws IOException {
+      List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
+      List<String> even = new ArrayList<>(List.of("\"id\"," + all.get(0)));
+      List<String> odd = new ArrayList<>(even);
+      List<String> flipped = new ArrayList<>();
+      for (int i = 1; i < all.size(); i++) {
+        String line = i + "," + all.get(i);
+        if (i % 2 == 0) {
+          even.add(line);
+        } else if (i % 20 == 1) {
+          flipped.add(Integer.toString(i));
+          odd.add(line.endsWith(",\"spam\"") ? line.replaceAll(",\"spam\"$", ",\"nonspam\"")
+              : line.replaceAll(",\"nonspam\"$", ",\"spam\""));
+        } else {
+          odd.add(line);
+        }
+      }
+      return new SpambaseHalves(Files.write(dir.resolve(evenName), even), Files.write(dir.resolve(oddName), odd),
+          flipped);
+    }
   }
 
   /** Runs the quickstart on {@code input} with {@code settings}; its summary, plus what it printed as "out". */
