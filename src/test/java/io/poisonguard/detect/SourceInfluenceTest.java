@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.config.DetectConfig;
@@ -81,5 +82,14 @@ class SourceInfluenceTest {
     verdicts.forEach(v -> System.out.println("source influence, clean feeds: " + v));
     assertEquals(4, verdicts.size());
     assertTrue(verdicts.stream().noneMatch(SourceInfluence.Verdict::flagged), verdicts.toString());
+  }
+
+  @Test
+  void aSignificantButNegligibleSavingFlagsNoFeed() {
+    // the 1M-row case of MIN_LOSS_SAVING: z = 34.8, trusted loss 0.2307 with the feed and 0.2305 without
+    assertFalse(SourceInfluence.flags(0.2307, 0.2305, 1e-200, 0.01));
+    // the smallest saving of the benchmark's bad feeds (letter: 1.3512 with, 1.2668 without, z = 15.2)
+    assertTrue(SourceInfluence.flags(1.3512, 1.2668, 1e-50, 0.01));
+    assertFalse(SourceInfluence.flags(1.3512, 1.2668, 0.02, 0.01), "not significant");
   }
 }
