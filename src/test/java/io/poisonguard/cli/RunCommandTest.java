@@ -93,24 +93,21 @@ class RunCommandTest {
   void aTrustedReferenceFitsTheDetectorsAndItsBatchFlipsAreQuarantined(SparkSession spark) throws IOException {
     // the even lines are the trusted reference, the odd lines the batch
     SpambaseHalves halves = SpambaseHalves.write(dir, "reference.csv", "batch.csv");
-    Path referenceFile = halves.even();
-    Path batchFile = halves.odd();
     List<String> flipped = halves.flipped();
-    List<String> batch = Files.readAllLines(batchFile);
     Path warehouse = dir.resolve("trusted-wh");
     Path summaryFile = dir.resolve("trusted.json");
     CliRun run = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse", warehouse.toString(),
-        "--set", "input.path=" + batchFile, "--set", "input.id=id", "--set", "reference=" + referenceFile,
+        "--set", "input.path=" + halves.odd(), "--set", "input.id=id", "--set", "reference=" + halves.even(),
         "--set", "gate.max_psi=10", "--set", "gate.warn_psi=10", "--output-json", summaryFile.toString());
     assertEquals(0, run.exitCode(), run.out() + run.err());
     JsonNode s = JSON.readTree(summaryFile.toFile());
-    assertEquals(batch.size() - 1, s.get("rows_read").asLong());
+    assertEquals(halves.oddRows(), s.get("rows_read").asLong());
     assertEquals(s.get("rows_read").asLong(),
         s.get("clean").asLong() + s.get("quarantined").asLong() + s.get("rejected").asLong());
     Dataset<Row> quarantine = table(spark, warehouse, "quickstart/quarantine");
     long caught = quarantine.where(functions.col("id").cast("string").isin(flipped.toArray())).count();
     long cleanQuarantined = quarantine.count() - caught;
-    long cleanRows = batch.size() - 1 - flipped.size();
+    long cleanRows = halves.oddRows() - flipped.size();
     System.out.printf("run with a trusted reference: %d of %d flips quarantined, %d of %d clean rows%n", caught,
         flipped.size(), cleanQuarantined, cleanRows);
     // Measured: 162 of 231 flips and 16 of 2070 clean rows (0.8%) quarantined at the 1% target.
@@ -124,20 +121,17 @@ class RunCommandTest {
       throws IOException {
     // the even lines are a first batch, the odd lines the next one
     SpambaseHalves halves = SpambaseHalves.write(dir, "first.csv", "next.csv");
-    Path firstFile = halves.even();
-    Path nextFile = halves.odd();
     List<String> flipped = halves.flipped();
-    List<String> next = Files.readAllLines(nextFile);
     Path warehouse = dir.resolve("last-accepted-wh");
     List<String> settings = List.of("--set", "input.id=id", "--set", "reference=last_accepted", "--set",
         "gate.max_psi=10", "--set", "gate.warn_psi=10");
 
-    JsonNode firstRun = runWith(warehouse, firstFile, settings, "first.json");
+    JsonNode firstRun = runWith(warehouse, halves.even(), settings, "first.json");
     assertTrue(firstRun.get("out").asText().contains("reference: no accepted run without rows of this batch"),
         firstRun.get("out").asText());
     String firstId = firstRun.get("run_id").asText();
 
-    JsonNode nextRun = runWith(warehouse, nextFile, settings, "next.json");
+    JsonNode nextRun = runWith(warehouse, halves.odd(), settings, "next.json");
     assertTrue(nextRun.get("out").asText().contains("reference: clean rows of accepted run " + firstId),
         nextRun.get("out").asText());
     Dataset<Row> quarantine = table(spark, warehouse, "quickstart/quarantine")
@@ -145,7 +139,7 @@ class RunCommandTest {
     long caught = quarantine.where(functions.col("id").cast("string").isin(flipped.toArray())).count();
     long quarantined = quarantine.count();
     long cleanQuarantined = quarantined - caught;
-    long cleanRows = next.size() - 1 - flipped.size();
+    long cleanRows = halves.oddRows() - flipped.size();
     System.out.printf("run against the last accepted run: %d of %d flips quarantined, %d of %d clean rows%n", caught,
         flipped.size(), cleanQuarantined, cleanRows);
     assertTrue(caught >= 0.5 * flipped.size(), caught + " of " + flipped.size() + " flips quarantined");
@@ -160,7 +154,7 @@ class RunCommandTest {
 
     // A rerun of the next batch shares its rows with the run before it, so it is measured against the first run
     // again, and its verdicts repeat (the rerun's id replaces the run id of the rows it writes again).
-    JsonNode rerun = runWith(warehouse, nextFile, settings, "rerun.json");
+    JsonNode rerun = runWith(warehouse, halves.odd(), settings, "rerun.json");
     assertTrue(rerun.get("out").asText().contains("reference: clean rows of accepted run " + firstId),
         rerun.get("out").asText());
     assertEquals(nextRun.get("quarantined").asLong(), rerun.get("quarantined").asLong());
@@ -170,9 +164,9 @@ class RunCommandTest {
 
   /**
    * Spambase with an id column (the line number) in two files: the even lines, and the odd lines with every 10th
-   * row's label flipped; {@code flipped} holds the flipped rows' ids.
+   * row's label flipped; {@code flipped} holds the flipped rows' ids, {@code oddRows} the odd file's rows.
    */
-  private record SpambaseHalves(Path even, Path odd, List<String> flipped) {
+  private record SpambaseHalves(Path even, Path odd, List<String> flipped, long oddRows) {
     static SpambaseHalves write(Path dir, String evenName, String oddName) throws IOException {
       List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
       List<String> even = new ArrayList<>(List.of("\"id\"," + all.get(0)));
@@ -191,7 +185,7 @@ class RunCommandTest {
         }
       }
       return new SpambaseHalves(Files.write(dir.resolve(evenName), even), Files.write(dir.resolve(oddName), odd),
-          flipped);
+          flipped, odd.size() - 1);
     }
   }
 
