@@ -47,6 +47,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -100,9 +101,10 @@ final class GuardJob {
       Optional<ReferenceRows> reference = reference(accepted, runId);
       reference.ifPresent(r -> toRelease.add(r.release()));
       Profiled profiled = clock.stage("profile", () -> profile(audit, runId, accepted, schema, reference),
-          p -> p.drift() == null ? "profiled " + schema.allFeatures().size()
+          p -> (p.drift() == null ? "profiled " + schema.allFeatures().size()
               + " features; no reference yet, drift skipped" : String.format("max PSI %.3f (%s), max label-share "
-              + "change %.3f", p.drift().maxPsi(), p.drift().maxPsiFeature(), p.drift().maxLabelShareChange()));
+              + "change %.3f", p.drift().maxPsi(), p.drift().maxPsiFeature(), p.drift().maxLabelShareChange()))
+              + identifierWarning(p.current()));
       DriftReport drift = profiled.drift();
 
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
@@ -194,6 +196,15 @@ final class GuardJob {
     }
     IngestedBatch read = new Ingestor(spark).read(withPath(config.input(), config.reference()), runId);
     return Optional.of(new ReferenceRows(read.accepted(), read.inputs(), config.reference(), read::release));
+  }
+
+  /** A warning naming the categorical features that look like identifiers, or nothing. */
+  private static String identifierWarning(Profile profile) {
+    List<String> columns = profile.identifierLikeColumns();
+    String named = columns.stream().map(c -> "'" + c + "'").collect(Collectors.joining(", "));
+    return columns.isEmpty() ? "" : (columns.size() == 1 ? "; warning: column " + named + " has" : "; warning: columns "
+        + named + " have") + " nearly all values distinct, like an identifier: set input.id to it or list it in "
+        + "input.exclude";
   }
 
   /** With {@code reference: last_accepted}, which run the detect stage measured against, or that none could be. */

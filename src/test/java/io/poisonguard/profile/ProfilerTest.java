@@ -100,6 +100,21 @@ class ProfilerTest {
   }
 
   @Test
+  void aCategoricalColumnOfDistinctValuesIsNamedAsIdentifierLike() {
+    Dataset<Row> withText = spambase.withColumn("row_key", functions.concat(functions.lit("r"),
+            functions.monotonically_increasing_id().cast("string")))
+        .withColumn("capital_band", functions.when(functions.col("capitalTotal").gt(100), "high").otherwise("low"));
+    List<String> numeric = schema.numericFeatures();
+    FeatureSchema mixed = new FeatureSchema("type", numeric, List.of("row_key", "capital_band"));
+    Profile profile = new Profiler().compute(withText, mixed, "ids");
+    System.out.println("row_key distinct: " + profile.column("row_key").distinct() + " of "
+        + profile.column("row_key").count());
+    assertEquals(List.of("row_key"), profile.identifierLikeColumns());
+    // under 1,000 values a column is not judged by its distinct share
+    assertEquals(List.of(), new Profiler().compute(withText.limit(500), mixed, "few").identifierLikeColumns());
+  }
+
+  @Test
   void psiIsSmallForTheSameDistributionAndLargeForAShift() {
     Dataset<Row>[] halves = spambase.randomSplit(new double[] {0.5, 0.5}, 7);
     Profiler profiler = new Profiler();
