@@ -46,6 +46,16 @@ public abstract class DetectorEstimator<M extends DetectorModel<M>> extends Esti
     return true;
   }
 
+  /**
+   * Whether this detector is fitted on trusted rows together with a sample of the batch's, and so runs only when the
+   * detection stage is fitted on trusted data ({@link BatchKnnLabelDetector}: a neighbour vote needs a pool dense
+   * enough to find close neighbours in, which a small trusted sample is not). The calibration stays on the trusted
+   * rows, scored by the same fitted detector as the batch's rows. False for the others.
+   */
+  public boolean poolsTheBatch() {
+    return false;
+  }
+
   @Override
   public String uid() {
     return uid;

@@ -18,16 +18,16 @@ import org.apache.spark.ml.param.Param;
 /**
  * The detectors a pipeline file can name, and the translation of their settings into Estimator Params.
  *
- * <p>Settings keys are snake_case forms of the Estimator's own Params, minus the column wiring
- * ({@code featuresCol}, {@code labelCol}, {@code scoreCol}, {@code evidenceCol}), plus {@code enabled} (boolean;
- * default true, but for detectors off by default). Known today: {@code robust_z}: {@code enabled, min_class_count,
- * tail_level}; {@code isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}:
- * {@code enabled, num_folds, ridge, num_trees, max_depth, seed}; {@code knn_label}: {@code enabled, num_neighbors,
- * max_rows, seed}; {@code influence}: {@code enabled, ridge}; {@code duplicates}: {@code enabled, num_tables,
- * num_projections, bucket_width, seed}; {@code spectral}: {@code enabled, ridge, seed}; {@code mahalanobis}: {@code
- * enabled, max_sample_rows, support, seed}; {@code knn_shapley} (off unless enabled): {@code enabled, num_neighbors,
- * max_rows, truncation, seed}. Values are checked against the Param's type and its validator; {@code seed}, when not
- * given, comes from the pipeline's seed.
+ * <p>Settings keys are snake_case forms of the Estimator's own Params, minus the column wiring ({@code featuresCol},
+ * {@code labelCol}, {@code scoreCol}, {@code evidenceCol}), plus {@code enabled} (boolean; default true, but for
+ * detectors off by default). Known today: {@code robust_z}: {@code enabled, min_class_count, tail_level}; {@code
+ * isolation_forest}: {@code enabled, num_trees, max_samples, seed}; {@code label_consistency}: {@code enabled,
+ * num_folds, ridge, num_trees, max_depth, seed}; {@code knn_label}, and {@code knn_batch} (run only when fitted on
+ * trusted data): {@code enabled, num_neighbors, max_rows, seed}; {@code influence}: {@code enabled, ridge}; {@code
+ * duplicates}: {@code enabled, num_tables, num_projections, bucket_width, seed}; {@code spectral}: {@code enabled,
+ * ridge, seed}; {@code mahalanobis}: {@code enabled, max_sample_rows, support, seed}; {@code knn_shapley} (off unless
+ * enabled): {@code enabled, num_neighbors, max_rows, truncation, seed}. Values are checked against the Param's type and
+ * its validator; {@code seed}, when not given, comes from the pipeline's seed.
  */
 public final class DetectorRegistry {
   /** The setting that switches a detector on or off. */
@@ -41,6 +41,7 @@ public final class DetectorRegistry {
     DETECTORS.put(IsolationForestDetector.CODE, IsolationForestDetector::new);
     DETECTORS.put(LabelConsistencyDetector.CODE, LabelConsistencyDetector::new);
     DETECTORS.put(KnnLabelDetector.CODE, KnnLabelDetector::new);
+    DETECTORS.put(BatchKnnLabelDetector.CODE, BatchKnnLabelDetector::new);
     DETECTORS.put(InfluenceDetector.CODE, InfluenceDetector::new);
     DETECTORS.put(DuplicateDetector.CODE, DuplicateDetector::new);
     DETECTORS.put(SpectralDetector.CODE, SpectralDetector::new);

@@ -21,6 +21,7 @@ import org.apache.spark.sql.Row;
  * against the sample; neighbours are then farther apart, so the score is coarser, not biased. Distances are
  * Euclidean on the log-compressed prepared features ({@link LogisticFits#design}), where a zero-inflated
  * feature's extreme values do not drown all the others.
+
  *
  * <p>A row is never its own neighbour, nor are its near-copies: pool rows that share a key with it in any of
  * {@value #GROUP_TABLES} {@link NearDuplicateHash} tables are skipped, so in batch mode a row scores against
@@ -36,7 +37,7 @@ import org.apache.spark.sql.Row;
  * vector module is present), then a scan of the {@code maxRows} distances for the top k. Lower {@code maxRows} (or
  * disable) where that is too much.
  */
-public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
+public class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   /** Reason code and registry name. */
   public static final String CODE = "knn_label";
   /** Near-duplicate tables used to recognise a row's copies: more tables catch noisier copies. */
@@ -142,11 +143,19 @@ public final class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
       sum[label[i]] += share[label[i]];
       count[label[i]]++;
     }
-    return new KnnLabelModel(uid(), new KnnLabelModel.State(getNumNeighbors(), classes, pool, label, groups, keys,
+    return model(uid(), new KnnLabelModel.State(getNumNeighbors(), classes, pool, label, groups, keys,
         ConfidentMargin.thresholds(sum, count), names));
   }
 
-  /** Reader for saved detectors (also found by {@code Pipeline} load through reflection). */
+  /** The fitted model of this detector's kind. */
+  protected KnnLabelModel model(String uid, KnnLabelModel.State state) {
+    return new KnnLabelModel(uid, state);
+  }
+
+  /**
+   * Reader for saved detectors (also found by {@code Pipeline} load through reflection); it builds the class the
+   * saved metadata names, so it reads the subclasses too.
+   */
   public static MLReader<KnnLabelDetector> read() {
     return new DefaultParamsReader<>();
   }

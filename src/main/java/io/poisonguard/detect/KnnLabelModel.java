@@ -7,7 +7,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
 /** A fitted {@link KnnLabelDetector}: the reference pool and the class thresholds. */
-public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
+public class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
   /**
    * Fitted state.
    *
@@ -171,6 +171,11 @@ public final class KnnLabelModel extends RowScoringModel<KnnLabelModel> {
       double[] share = search.shares(row.design(), s.groups().keys(row.values()));
       return margin.score(share, label);
     };
+  }
+
+  /** The fitted state, for a subclass's copy. */
+  protected State state() {
+    return state;
   }
 
   @Override

@@ -67,7 +67,22 @@ public final class PoisonScorer {
    */
   public static Fitted fit(Dataset<Row> fitOn, FeatureSchema schema, DetectConfig config, long seed,
       boolean fitOnTrusted) {
-    List<DetectorEstimator<?>> estimators = estimators(config, seed);
+    return fit(fitOn, null, schema, config, seed, fitOnTrusted);
+  }
+
+  /**
+   * As {@link #fit(Dataset, FeatureSchema, DetectConfig, long, boolean)}; fitted on trusted rows, the detectors that
+   * pool the batch ({@link DetectorEstimator#poolsTheBatch}) are fitted on each half's trusted rows together with
+   * a seeded sample of about {@code config.fitRows()} of {@code batch}'s, the same sample for both halves. A batch
+   * row in the pool of the half that scores it is not its own neighbour (see {@link KnnLabelDetector}), so it and a
+   * trusted row still meet the same pool. Without the batch, or fitted on the batch, those detectors are left out.
+   *
+   * @param batch the batch to be scored, or null
+   */
+  static Fitted fit(Dataset<Row> fitOn, Dataset<Row> batch, FeatureSchema schema, DetectConfig config, long seed,
+      boolean fitOnTrusted) {
+    boolean batchPool = fitOnTrusted && batch != null;
+    List<DetectorEstimator<?>> estimators = estimators(config, seed, batchPool);
     FitRows fitRows = FitRows.of(fitOn, schema, config, seed);
     FeaturePreparerModel preparer = fitRows.preparer();
     Dataset<Row> prepared = fitRows.prepared();
@@ -80,11 +95,19 @@ public final class PoisonScorer {
       Dataset<Row> scoredRows = fitRows.sampled() ? preparedColumns(preparer.transform(fitOn)) : prepared;
       List<List<DetectorModel<?>>> halves = new ArrayList<>();
       Dataset<Row> outOfFold = null;
+      Dataset<Row> batchRows = estimators.stream().noneMatch(DetectorEstimator::poolsTheBatch) ? null
+          : preparedColumns(preparer.transform(FitSample.of(batch, null, config.fitRows(), seed)))
+              .persist(StorageLevel.MEMORY_AND_DISK());
       for (int half = 0; half < 2; half++) {
-        List<DetectorModel<?>> models = fitAll(estimators, prepared.where(half(seed).notEqual(half)));
+        Dataset<Row> trustedHalf = prepared.where(half(seed).notEqual(half));
+        List<DetectorModel<?>> models = fitAll(estimators, trustedHalf,
+            batchRows == null ? trustedHalf : trustedHalf.union(batchRows));
         halves.add(models);
         Dataset<Row> scored = scoreAll(models, scoredRows.where(half(seed).equalTo(half)));
         outOfFold = outOfFold == null ? scored : outOfFold.union(scored);
+      }
+      if (batchRows != null) {
+        batchRows.unpersist();
       }
       Dataset<Row> kept = outOfFold.persist(StorageLevel.MEMORY_AND_DISK());
       try {
@@ -122,7 +145,7 @@ public final class PoisonScorer {
       long trustedRows = trusted.count();
       long needed = minTrustedRows(config.targetFpr());
       if (trustedRows >= needed) {
-        Fitted trustedFit = fit(trusted, schema, config, seed, true);
+        Fitted trustedFit = fit(trusted, batch, schema, config, seed, true);
         // the level from a seeded uniform sample of the batch (fitted on trusted rows, none of it was fitted on)
         Fitted fitted = atContaminationLevel(trustedFit,
             () -> trustedFit.transform(FitSample.of(batch, null, config.fitRows(), seed)), config);
@@ -152,7 +175,7 @@ public final class PoisonScorer {
 
   private static Scored fitAndScoreOnBatch(Dataset<Row> batch, FeatureSchema schema, DetectConfig config, long seed,
       Optional<String> trustedSetAside) {
-    List<DetectorEstimator<?>> estimators = estimators(config, seed);
+    List<DetectorEstimator<?>> estimators = estimators(config, seed, false);
     FitRows fitRows = FitRows.of(batch, schema, config, seed);
     FeaturePreparerModel preparer = fitRows.preparer();
     Dataset<Row> prepared = fitRows.prepared();
@@ -232,12 +255,23 @@ public final class PoisonScorer {
     }
   }
 
-  /** The enabled detectors' estimators; at least one, or the configuration is rejected. */
-  private static List<DetectorEstimator<?>> estimators(DetectConfig config, long seed) {
-    List<DetectorEstimator<?>> estimators = DetectorRegistry.build(config.detectors(), seed);
-    if (estimators.isEmpty()) {
+  /**
+   * The enabled detectors' estimators; at least one, or the configuration is rejected.
+   *
+   * @param batchPool whether the fit can give the detectors that pool the batch ({@link
+   *     DetectorEstimator#poolsTheBatch}) the batch's rows: only a trusted fit that is given the batch can, and
+   *     without one they are left out (fitted on the batch, {@code knn_label} already searches it)
+   */
+  private static List<DetectorEstimator<?>> estimators(DetectConfig config, long seed, boolean batchPool) {
+    List<DetectorEstimator<?>> enabled = DetectorRegistry.build(config.detectors(), seed);
+    if (enabled.isEmpty()) {
       throw new ConfigException("detect.detectors: every detector is disabled; enable at least one of "
           + String.join(", ", DetectorRegistry.names()));
+    }
+    List<DetectorEstimator<?>> estimators = enabled.stream().filter(e -> batchPool || !e.poolsTheBatch()).toList();
+    if (estimators.isEmpty()) {
+      throw new ConfigException("detect.detectors: only " + enabled.get(0).reasonCode() + " is enabled, and it runs"
+          + " only with trusted data (reference, or scan --trusted); enable another detector as well");
     }
     return estimators;
   }
@@ -373,10 +407,15 @@ public final class PoisonScorer {
 
   /** Fits every detector on {@code prepared}, the ones that fit the same logistic model sharing it. */
   private static List<DetectorModel<?>> fitAll(List<DetectorEstimator<?>> estimators, Dataset<Row> prepared) {
+    return fitAll(estimators, prepared, prepared);
+  }
+
+  private static List<DetectorModel<?>> fitAll(List<DetectorEstimator<?>> estimators, Dataset<Row> prepared,
+      Dataset<Row> pooled) {
     List<DetectorModel<?>> models = new ArrayList<>();
     try (SharedLogisticFit.Scope shared = SharedLogisticFit.scope()) {
       for (DetectorEstimator<?> estimator : estimators) {
-        models.add(estimator.fit(prepared));
+        models.add(estimator.fit(estimator.poolsTheBatch() ? pooled : prepared));
       }
     }
     return models;

@@ -58,8 +58,8 @@ final class StateIO {
   }
 
   /** A reader that rebuilds a model from its uid and state, then restores its Params from the metadata. */
-  static <M extends Params, S> MLReader<M> reader(Class<M> modelClass, Class<S> stateClass,
-      BiFunction<String, S, M> build) {
+  static <M extends Params, S> MLReader<M> reader(Class<? extends M> modelClass, Class<S> stateClass,
+      BiFunction<String, S, ? extends M> build) {
     return readerWithParts(modelClass, stateClass, (uid, state, path) -> build.apply(uid, state));
   }
 
@@ -70,8 +70,8 @@ final class StateIO {
   }
 
   /** A reader for a model saved with parts beside its state ({@link #writer(Params, Object, Consumer)}). */
-  static <M extends Params, S> MLReader<M> readerWithParts(Class<M> modelClass, Class<S> stateClass,
-      Build<S, M> build) {
+  static <M extends Params, S> MLReader<M> readerWithParts(Class<? extends M> modelClass, Class<S> stateClass,
+      Build<S, ? extends M> build) {
     return new MLReader<M>() {
       @Override
       public M load(String path) {
