@@ -20,8 +20,8 @@ import org.apache.spark.sql.Row;
  * to the driver and broadcast, {@code maxRows × d} doubles). Above the limit every batch row is still scored,
  * against the sample; neighbours are then farther apart, so the score is coarser, not biased. Distances are
  * Euclidean on the log-compressed prepared features ({@link LogisticFits#design}), where a zero-inflated
- * feature's extreme values do not drown all the others.
-
+ * feature's extreme values do not drown all the others. {@link BatchKnnLabelDetector} is the same vote with the
+ * batch's rows in the pool, for fits on trusted data.
  *
  * <p>A row is never its own neighbour, nor are its near-copies: pool rows that share a key with it in any of
  * {@value #GROUP_TABLES} {@link NearDuplicateHash} tables are skipped, so in batch mode a row scores against
