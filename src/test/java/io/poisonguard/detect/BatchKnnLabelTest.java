@@ -15,6 +15,9 @@ import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -94,17 +97,23 @@ class BatchKnnLabelTest {
     assertTrue(alone.getMessage().startsWith("detect.detectors: only knn_batch is enabled"), alone.getMessage());
   }
 
+  /** Through a saved {@code Pipeline} and {@code PipelineModel}: Spark finds each class's reader by reflection. */
   @Test
-  void savedAndLoadedItKeepsItsCodeAndScores(@TempDir Path dir) throws IOException {
-    Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(trusted).transform(batch).cache();
-    KnnLabelModel model = new BatchKnnLabelDetector().setMaxRows(500).setSeed(3).fit(prepared);
-    String path = dir.resolve("knn_batch").toString();
-    model.write().save(path);
-    KnnLabelModel loaded = BatchKnnLabelModel.load(path);
-    assertEquals(BatchKnnLabelDetector.CODE, loaded.reasonCode());
+  void savedAndLoadedInAPipelineItKeepsItsClassCodeAndScores(@TempDir Path dir) throws IOException {
+    Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {FeaturePreparer.forSchema(data.schema),
+        new BatchKnnLabelDetector().setMaxRows(500).setSeed(3)});
+    pipeline.write().save(dir.resolve("pipeline").toString());
+    PipelineStage stage = Pipeline.load(dir.resolve("pipeline").toString()).getStages()[1];
+    assertEquals(BatchKnnLabelDetector.class, stage.getClass());
+    assertEquals(500, ((BatchKnnLabelDetector) stage).getMaxRows());
+
+    PipelineModel model = pipeline.fit(batch);
+    model.write().save(dir.resolve("model").toString());
+    PipelineModel loaded = PipelineModel.load(dir.resolve("model").toString());
+    assertEquals(BatchKnnLabelModel.class, loaded.stages()[1].getClass());
+    assertEquals(BatchKnnLabelDetector.CODE, ((KnnLabelModel) loaded.stages()[1]).reasonCode());
     String score = PoisonDetector.scoreColumn(BatchKnnLabelDetector.CODE);
-    assertEquals(0, model.transform(prepared).select(Columns.ID, score)
-        .except(loaded.transform(prepared).select(Columns.ID, score)).count());
-    prepared.unpersist();
+    assertEquals(0, model.transform(batch).select(Columns.ID, score)
+        .except(loaded.transform(batch).select(Columns.ID, score)).count());
   }
 }
