@@ -163,7 +163,7 @@ final class GuardJob {
               versions.get(Verdict.CLEAN)), m -> String.format("%s model %s, %d training rows of clean v%d",
               m.trainer(), m.modelPath(), m.trainRows(), m.cleanVersion())));
         } else {
-          clock.stage("train", () -> "skipped: the gate failed, the clean table is unchanged", s -> s);
+          clock.stage("train", () -> "skipped: the gate failed, the batch added nothing to the clean table", s -> s);
         }
       }
       // the document `audit show` and `audit export` read back from the audit, from the records just appended (a new

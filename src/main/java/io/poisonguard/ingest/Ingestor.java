@@ -377,16 +377,27 @@ public final class Ingestor {
             functions.col("__first").getField(Columns.LINE).as("__first_line"));
   }
 
-  /** Keeps the first record of each repeated id and rejects the others, so ids stay unique. */
+  /**
+   * Keeps the first record of each repeated id and rejects the others, so ids stay unique across the verdict
+   * tables too: a rejected repeat gets the id a record without an id column would get, from its position and its
+   * values, which become its raw text (the rejected table keeps the text, not the typed columns).
+   */
   private static Dataset<Row> rejectRepeats(Dataset<Row> records, Dataset<Row> repeats, String idColumn) {
     Column repeated = Columns.col(Columns.ERROR).isNull().and(functions.col("__first_file").isNotNull())
         .and(functions.not(Columns.col(Columns.FILE).equalTo(functions.col("__first_file"))
             .and(Columns.col(Columns.LINE).equalTo(functions.col("__first_line")))));
+    Column values = functions.to_json(functions.struct(java.util.Arrays.stream(records.columns())
+        .filter(c -> !c.startsWith(Columns.PREFIX)).map(Columns::col).toArray(Column[]::new)));
     Dataset<Row> joined = records.join(repeats, scala.jdk.javaapi.CollectionConverters.asScala(
         List.of(Columns.ID)).toSeq(), "left");
-    return joined.withColumn(Columns.ERROR, functions.when(repeated,
+    Column repeat = functions.col("__repeat");
+    return joined.withColumn("__repeat", repeated)
+        .withColumn(Columns.RAW, functions.when(repeat, values).otherwise(Columns.col(Columns.RAW)))
+        .withColumn(Columns.ID, functions.when(repeat, RecordLayout.contentId(Columns.col(Columns.FILE),
+            Columns.col(Columns.LINE), Columns.col(Columns.RAW))).otherwise(Columns.col(Columns.ID)))
+        .withColumn(Columns.ERROR, functions.when(repeat,
             functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(Columns.col(Columns.ERROR)))
-        .drop("__first_file", "__first_line")
+        .drop("__first_file", "__first_line", "__repeat")
         .select(java.util.Arrays.stream(records.columns()).map(Columns::col).toArray(Column[]::new));
   }
 

@@ -171,8 +171,7 @@ public final class RecordLayout implements Serializable {
     }
     Column accepted = error.isNull();
     Column fileName = functions.substring_index(file, "/", -1);
-    Column contentId = functions.substring(functions.sha2(functions.concat(fileName, functions.lit("\u0000"),
-        line.cast(DataTypes.StringType), functions.lit("\u0000"), raw), 256), 1, 32);
+    Column contentId = contentId(file, line, raw);
     Column id = idIndex >= 0 ? functions.when(accepted, values[idIndex]).otherwise(contentId) : contentId;
     Column source = sourceIndex >= 0 ? functions.when(accepted, values[sourceIndex]) : functions.lit(null);
     List<Column> out = new ArrayList<>(List.of(id.as(Columns.ID),
@@ -231,6 +230,12 @@ public final class RecordLayout implements Serializable {
    * Stable id of a record without an id column: a hash of the file name, the position and the text. The file
    * name (not the full path) keeps ids stable when a batch folder is moved.
    */
+  /** {@link #contentId(String, long, String)} as a column expression, from the file's path, the line and the text. */
+  static Column contentId(Column file, Column line, Column raw) {
+    return functions.substring(functions.sha2(functions.concat(functions.substring_index(file, "/", -1),
+        functions.lit("\u0000"), line.cast(DataTypes.StringType), functions.lit("\u0000"), raw), 256), 1, 32);
+  }
+
   static String contentId(String file, long line, String raw) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");

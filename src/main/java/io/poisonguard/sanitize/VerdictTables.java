@@ -55,8 +55,10 @@ public final class VerdictTables {
 
   /**
    * Writes one batch. {@code byVerdict} holds, for each verdict the batch uses, its records (all with a unique
-   * {@code _pg_id}); verdicts absent from the map are left untouched, which is how a failed gate leaves
-   * {@code clean} exactly as it was. Returns the commit each touched table got.
+   * {@code _pg_id}). A verdict absent from the map gets none of the batch's records, which is how a failed gate
+   * adds nothing to {@code clean}; its table only loses the batch's records an earlier run of the same batch left
+   * there (a rerun that now fails the gate takes them out of {@code clean}, one that now passes out of
+   * {@code staged}), and gets no commit when it holds none. Returns the commit each changed table got.
    */
   public Map<Verdict, Commit> write(Map<Verdict, Dataset<Row>> byVerdict) {
     return write(byVerdict, Set.of());
@@ -84,6 +86,14 @@ public final class VerdictTables {
       Map<Verdict, Commit> commits = new EnumMap<>(Verdict.class);
       for (Map.Entry<Verdict, Dataset<Row>> e : byVerdict.entrySet()) {
         commits.put(e.getKey(), upsert(path(e.getKey()), e.getValue(), allIds));
+      }
+      for (Verdict other : Verdict.values()) {
+        if (!byVerdict.containsKey(other) && exists(other)) {
+          Commit withdrawn = withdraw(path(other), allIds);
+          if (withdrawn != null) {
+            commits.put(other, withdrawn);
+          }
+        }
       }
       return commits;
     } finally {
@@ -145,6 +155,18 @@ public final class VerdictTables {
         .execute();
     // a matched row of the batch is updated in place, an unmatched one inserted: together, the batch's rows here
     return lastCommit(path, before, "MERGE", "numTargetRowsInserted", "numTargetRowsUpdated");
+  }
+
+  /**
+   * Deletes the batch's ids from a table the batch has no records for. Returns its commit (none of the batch's rows
+   * left there), or null when the table held none of them: Delta then writes no new version.
+   */
+  private Commit withdraw(String path, Dataset<Row> allIds) {
+    DeltaTable table = DeltaTable.forPath(spark, path);
+    long before = newest(table).getLong(0);
+    table.as("t").merge(allIds.as("s"), "t." + Columns.ID + " = s." + Columns.ID).whenMatched().delete().execute();
+    Commit commit = lastCommit(path, before, "MERGE");
+    return commit.version() == before ? null : new Commit(commit.version(), 0);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.poisonguard.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,7 +96,7 @@ class IngestorTest {
     List<String> withIds = new ArrayList<>();
     withIds.add("id," + lines.get(0));
     for (int i = 1; i < lines.size(); i++) {
-      withIds.add((i == 30 ? 1 : i) + "," + lines.get(i));
+      withIds.add((i == 20 || i == 30 ? 1 : i) + "," + lines.get(i));
     }
     Path file = dir.resolve("ids.csv");
     Files.write(file, withIds);
@@ -109,11 +110,20 @@ class IngestorTest {
     } finally {
       spark.conf().set(key, saved);
     }
-    List<Row> rejected = batch.rejected().collectAsList();
-    assertEquals(1, rejected.size());
-    assertEquals(31L, rejected.get(0).getLong(4));
-    assertTrue(rejected.get(0).getString(6).contains("duplicate"));
-    assertEquals(29, batch.accepted().count());
+    List<Row> rejected = batch.rejected().orderBy(Columns.LINE).collectAsList();
+    assertEquals(List.of(21L, 31L), rejected.stream().map(r -> r.getLong(4)).toList());
+    for (Row repeat : rejected) {
+      assertTrue(repeat.getString(6).contains("duplicate"));
+      // an id of its own, so that the verdict tables, keyed on _pg_id, hold each record once and a rerun's merge
+      // finds one source row per id; its values are kept as its text, the way a malformed line's text is
+      assertEquals(32, repeat.getString(0).length(), "a content id: " + repeat.getString(0));
+      assertTrue(repeat.getString(5).contains("\"id\":\"1\""), repeat.getString(5));
+      String capitalTotal = withIds.get((int) repeat.getLong(4) - 1).split(",")[withIds.get(0).split(",").length - 2];
+      assertTrue(repeat.getString(5).contains("\"capitalTotal\":" + Double.parseDouble(capitalTotal)),
+          "the record's values: " + repeat.getString(5));
+    }
+    assertNotEquals(rejected.get(0).getString(0), rejected.get(1).getString(0));
+    assertEquals(28, batch.accepted().count());
     assertEquals(1, batch.accepted().filter(org.apache.spark.sql.functions.col(Columns.ID).equalTo("1")).count());
     assertEquals(BatchStorage.LEVEL, batch.kept().storageLevel(), "the batch is kept");
     batch.release();

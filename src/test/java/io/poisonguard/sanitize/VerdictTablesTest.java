@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -78,6 +79,48 @@ class VerdictTablesTest {
     assertEquals(5L, spark.read().format("delta").load(tables.path(Verdict.CLEAN)).count(), "a, c, d, e, f");
     assertEquals(List.of("b"), spark.read().format("delta").load(tables.path(Verdict.QUARANTINE))
         .select(Columns.ID).as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+  }
+
+  @Test
+  void aRerunThatChangesTheGateMovesTheBatchBetweenCleanAndStaged(SparkSession spark, @TempDir Path dir) {
+    VerdictTables tables = new VerdictTables(spark, dir.toString());
+    tables.write(batch(spark, "r1", List.of("a", "b", "c"), List.of("d")));
+    tables.write(batch(spark, "r0", List.of("x"), List.of()));
+
+    // the same batch, now failing the gate: what passed goes to staged, and the batch leaves clean (x stays)
+    Map<Verdict, VerdictTables.Commit> failed = tables.write(failedGate(spark, "r2", List.of("a", "b"), List.of("c",
+        "d")));
+    assertEquals(List.of("x"), ids(tables, Verdict.CLEAN));
+    assertEquals(List.of("a", "b"), ids(tables, Verdict.STAGED));
+    assertEquals(List.of("c", "d"), ids(tables, Verdict.QUARANTINE));
+    assertEquals(0L, failed.get(Verdict.CLEAN).batchRows(), "clean's commit leaves none of the batch there");
+    assertEquals(2L, failed.get(Verdict.CLEAN).version(), "created, x, then the batch taken out");
+
+    // passing again: back to clean, and out of staged
+    Map<Verdict, VerdictTables.Commit> passed = tables.write(batch(spark, "r3", List.of("a", "b", "c"),
+        List.of("d")));
+    assertEquals(List.of("a", "b", "c", "x"), ids(tables, Verdict.CLEAN));
+    assertEquals(List.of(), ids(tables, Verdict.STAGED));
+    assertEquals(0L, passed.get(Verdict.STAGED).batchRows());
+
+    // a new batch that fails: clean holds none of it and gets no commit, so it stays at its version
+    Map<Verdict, VerdictTables.Commit> other = tables.write(failedGate(spark, "r4", List.of("y"), List.of("z")));
+    assertEquals(Set.of(Verdict.STAGED, Verdict.QUARANTINE, Verdict.REJECTED), other.keySet());
+    assertEquals(3L, io.delta.tables.DeltaTable.forPath(spark, tables.path(Verdict.CLEAN)).history(1)
+        .select("version").head().getLong(0));
+  }
+
+  private static Map<Verdict, Dataset<Row>> failedGate(SparkSession spark, String runId, List<String> passed,
+      List<String> quarantined) {
+    Map<Verdict, Dataset<Row>> byVerdict = batch(spark, runId, List.of(), quarantined);
+    byVerdict.remove(Verdict.CLEAN);
+    byVerdict.put(Verdict.STAGED, rows(spark, runId, passed.toArray(new String[0])));
+    return byVerdict;
+  }
+
+  private static List<String> ids(VerdictTables tables, Verdict verdict) {
+    return tables.read(verdict).select(Columns.ID).orderBy(Columns.ID)
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
   }
 
   @Test
