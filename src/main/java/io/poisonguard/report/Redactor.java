@@ -78,16 +78,6 @@ public final class Redactor {
     return columns.contains(column);
   }
 
-  /** Whether the label's values (class names) are redacted. */
-  public boolean redactsLabel() {
-    return label;
-  }
-
-  /** Whether source names are redacted. */
-  public boolean redactsSource() {
-    return source;
-  }
-
   /** The token of one value (null stays null). */
   public String token(String value) {
     if (value == null) {

@@ -5,16 +5,20 @@ import static org.apache.spark.ml.functions.vector_to_array;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.poisonguard.spark.ColumnQuantiles;
 import io.poisonguard.spark.Columns;
+import io.poisonguard.spark.QuantileSketch;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 
 /**
  * What a saved model does to an input before classifying it: clip each prepared feature to the training data's
@@ -28,6 +32,8 @@ public final class InputGuard implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String FILE = "guard.json";
+  /** Sketch accuracy of the flag threshold (rank error about 0.015%): its level is 1 − the flag rate, e.g. 99%. */
+  private static final int FINE_SKETCH = 20_000;
 
   private final boolean clip;
   private final double[] lower;
@@ -57,8 +63,9 @@ public final class InputGuard implements Serializable {
       names[i] = "f" + i;
       entries[i] = array.getItem(i).as(names[i]);
     }
-    double[][] q = prepared.select(entries).stat().approxQuantile(names, new double[] {lowerQuantile, upperQuantile},
-        1e-3);
+    // sketches merged in partition order: the same rows give the same bounds and threshold on every rerun
+    double[][] q = ColumnQuantiles.of(prepared.select(entries), java.util.Arrays.stream(names).map(Columns::col)
+        .toList(), new double[] {lowerQuantile, upperQuantile}, QuantileSketch.K);
     double[] lo = new double[d];
     double[] hi = new double[d];
     for (int i = 0; i < d; i++) {
@@ -69,7 +76,8 @@ public final class InputGuard implements Serializable {
     Dataset<Double> disagreement = prepared.select(Columns.col(Columns.FEATURES)).map(
         (org.apache.spark.api.java.function.MapFunction<Row, Double>) r ->
             unflagged.disagreement(classifier, ((Vector) r.get(0)).toArray()), Encoders.DOUBLE());
-    double threshold = disagreement.stat().approxQuantile("value", new double[] {1 - flagRate}, 1e-4)[0];
+    double threshold = ColumnQuantiles.of(disagreement, List.of(functions.col("value")), new double[] {1 - flagRate},
+        FINE_SKETCH)[0][0];
     return new InputGuard(clip, lo, hi, levels, threshold);
   }
 
@@ -113,16 +121,6 @@ public final class InputGuard implements Serializable {
   /** Whether a disagreement marks a likely evasion input. */
   public boolean flags(double disagreement) {
     return disagreement > flagThreshold;
-  }
-
-  /** Lower clipping bound of feature {@code i}. */
-  public double lowerBound(int i) {
-    return lower[i];
-  }
-
-  /** Upper clipping bound of feature {@code i}. */
-  public double upperBound(int i) {
-    return upper[i];
   }
 
   /** The disagreement above which inputs are flagged. */
