@@ -110,7 +110,8 @@ final class GuardJob {
       Detection detection = clock.stage("detect", () -> detect(accepted, schema, reference),
           d -> d.flagged() + " flagged by " + String.join(", ", detectorCodes(d.scored()))
               + flagLevel(d.detected().fitted()) + lastAccepted(reference)
-              + d.detected().trustedSetAside().map(why -> "; reference set aside: " + why).orElse(""));
+              + d.detected().trustedSetAside().map(why -> "; reference set aside: " + why).orElse("")
+              + (d.screened().skipped() == null ? "" : "; source screen skipped: " + d.screened().skipped()));
       Dataset<Row> scored = detection.scored();
       long quarantined = detection.flagged();
       long clean = read.accepted - quarantined;
@@ -128,7 +129,7 @@ final class GuardJob {
       Map<Verdict, Long> versions = VerdictTables.versions(commits);
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
-          .detection(detection.flaggedRows(), detection.screened(), detection.sources()).gate(gateInputs, decision);
+          .detection(detection.flaggedRows(), detection.screened().verdicts(), detection.sources()).gate(gateInputs, decision);
       PoisonScorer.Fitted fitted = detection.detected().fitted();
       metrics.flagLevel(fitted.flagLevel(), config.detect().contamination().describe(), fitted.contaminationShare());
       detection.detected().trustedSetAside().ifPresent(metrics::trustedReferenceSetAside);
@@ -245,8 +246,8 @@ final class GuardJob {
         reference.map(ReferenceRows::accepted).orElse(null), schema, config.detect(), config.seed());
     PoisonScorer.Fitted fitted = detected.fitted();
     Dataset<Row> rows = detected.rows();
-    List<SourceScreen.Verdict> screened = SourceScreen.judge(rows, target);
-    List<SourceFinding> sources = new ArrayList<>(screened);
+    SourceScreen.Screened screened = SourceScreen.judge(rows, target);
+    List<SourceFinding> sources = new ArrayList<>(screened.verdicts());
     reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
     // Kept apart while they are counted, so the quarantine's write and the reason counts read these rows only. At 1M
@@ -267,7 +268,7 @@ final class GuardJob {
    * unbounded score), the source screen's verdicts and every finding on its sources (the screen's among them).
    */
   private record Detection(Dataset<Row> scored, Dataset<Row> flaggedRows, long flagged, PoisonScorer.Scored detected,
-      Map<String, Boolean> detectors, List<SourceScreen.Verdict> screened, List<SourceFinding> sources) {
+      Map<String, Boolean> detectors, SourceScreen.Screened screened, List<SourceFinding> sources) {
     /** Frees the kept rows: the flagged ones and the scored batch. */
     void release() {
       flaggedRows.unpersist();

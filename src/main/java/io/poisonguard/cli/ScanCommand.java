@@ -101,7 +101,8 @@ public final class ScanCommand implements Command {
           trusted.map(IngestedBatch::accepted).orElse(null), batch.features(), detect, seed);
       PoisonScorer.Fitted fitted = detected.fitted();
       Dataset<Row> rows = detected.rows();
-      List<SourceScreen.Verdict> sources = SourceScreen.judge(rows, detect.targetFpr());
+      SourceScreen.Screened screened = SourceScreen.judge(rows, detect.targetFpr());
+      List<SourceScreen.Verdict> sources = screened.verdicts();
       List<SourceInfluence.Verdict> sourceInfluence = trusted.map(t -> SourceInfluence.judge(fitted, accepted,
           t.accepted(), detect.targetFpr())).orElse(List.of());
       List<SourceFinding> findings = new ArrayList<>(sources);
@@ -131,6 +132,9 @@ public final class ScanCommand implements Command {
       summary.put("detectors", fitted.detectorCodes());
       summary.put("detectors_without_evidence", fitted.detectorsWithoutEvidence());
       summary.put("sources", sources);
+      if (screened.skipped() != null) {
+        summary.put("source_screen_skipped", screened.skipped());
+      }
       summary.put("source_influence", sourceInfluence);
       summary.put("fitted_on", trusted.isPresent() && detected.trustedSetAside().isEmpty()
           ? "trusted:" + args.get("trusted") : "batch");

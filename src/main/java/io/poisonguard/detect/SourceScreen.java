@@ -33,6 +33,10 @@ import org.apache.spark.sql.types.StructType;
  * of sources; it is flagged when that is at most the target rate and its share is at least
  * {@value #MIN_RATIO} times r (real feeds differ a little; the guard acts on feeds that differ a lot). Its
  * rows are flagged by {@link SourceFinding#flagRows}. With fewer than two sources nothing changes.
+ *
+ * <p>With more than {@value #MAX_SOURCES} sources the screen is skipped and says so: a source column with that many
+ * values names something finer than a feed (a user, a device, a row), and its tallies would bring a row per value
+ * to the driver. A partition stops tallying once it has seen more than that many sources.
  */
 public final class SourceScreen {
   /** Suspect level as a multiple of the target false-positive rate. */
@@ -41,6 +45,8 @@ public final class SourceScreen {
   static final double MIN_RATIO = 2;
   /** Reason code. */
   public static final String CODE = "source";
+  /** Most sources screened; a batch with more is not screened. */
+  public static final int MAX_SOURCES = 1000;
 
   private SourceScreen() {}
 
@@ -65,18 +71,28 @@ public final class SourceScreen {
   }
 
   /**
+   * What the screen found.
+   *
+   * @param verdicts one verdict per source, by source name; empty when skipped
+   * @param skipped why the screen was skipped, or null
+   */
+  public record Screened(List<Verdict> verdicts, String skipped) {}
+
+  /**
    * Judges the sources of a scored batch (the output of {@link PoisonScorer.Fitted#transform}, cached: it is
    * read once here and again by whatever uses the result).
-   *
-   * @return one verdict per source, by source name
    */
-  public static List<Verdict> judge(Dataset<Row> scored, double targetFpr) {
+  public static Screened judge(Dataset<Row> scored, double targetFpr) {
     if (!Arrays.asList(scored.columns()).contains(Columns.SOURCE)) {
-      return List.of();
+      return new Screened(List.of(), null);
     }
     double level = Math.min(1.0, SUSPECT_FACTOR * targetFpr);
     Column suspect = lit(1.0).minus(col(Columns.POISON_SCORE)).leq(level);
     List<Row> perSource = tally(scored.select(col(Columns.SOURCE), suspect, col(Columns.FLAGGED)));
+    if (perSource == null) {
+      return new Screened(List.of(), "more than " + MAX_SOURCES + " sources; input.source should name the feed "
+          + "each row came from");
+    }
     int sources = perSource.size();
     long totalRows = 0;
     long totalSuspect = 0;
@@ -103,7 +119,7 @@ public final class SourceScreen {
       verdicts.add(new Verdict(name, n, x, flaggedRows, others, corrected,
           corrected <= targetFpr && share >= MIN_RATIO * others));
     }
-    return verdicts;
+    return new Screened(verdicts, null);
   }
 
   /**
@@ -112,6 +128,8 @@ public final class SourceScreen {
    * batch is cached and this is its first reader, and adaptive execution runs a query with a shuffle over a cache not
    * yet filled as two jobs, one that fills it and one that reads it back for the shuffle. At 1M rows that second read
    * took 1.3 s (event log of bench/scale). Without a shuffle, the tasks that fill the cache also tally.
+   * Null when there are more than {@value #MAX_SOURCES} sources: a partition that sees more returns one row, its
+   * count −1, instead of its tallies, so the driver gets at most that many rows per partition.
    */
   private static List<Row> tally(Dataset<Row> flags) {
     StructType schema = new StructType().add("source", DataTypes.StringType).add("rows", DataTypes.LongType)
@@ -121,6 +139,11 @@ public final class SourceScreen {
       while (rows.hasNext()) {
         Row r = rows.next();
         long[] c = counts.computeIfAbsent(r.getString(0), source -> new long[3]);
+        if (counts.size() > MAX_SOURCES) {
+          // read to the end all the same: this task may be filling the batch's cache
+          rows.forEachRemaining(rest -> { });
+          return List.of(RowFactory.create(null, -1L, 0L, 0L)).iterator();
+        }
         c[0]++;
         // a null score or flag counts as neither
         c[1] += !r.isNullAt(1) && r.getBoolean(1) ? 1 : 0;
@@ -132,10 +155,16 @@ public final class SourceScreen {
     }, Encoders.row(schema)).collectAsList();
     Map<String, long[]> total = new TreeMap<>(Comparator.nullsFirst(Comparator.naturalOrder()));
     for (Row r : partial) {
+      if (r.getLong(1) < 0) {
+        return null;
+      }
       long[] c = total.computeIfAbsent(r.getString(0), source -> new long[3]);
       for (int i = 0; i < 3; i++) {
         c[i] += r.getLong(i + 1);
       }
+    }
+    if (total.size() > MAX_SOURCES) {
+      return null;
     }
     List<Row> perSource = new ArrayList<>();
     total.forEach((source, c) -> perSource.add(RowFactory.create(source, c[0], c[1], c[2])));

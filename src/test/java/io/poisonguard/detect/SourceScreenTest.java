@@ -61,7 +61,7 @@ class SourceScreenTest {
   @Test
   void aFeedWithManyFlippedLabelsIsFlaggedAsAWhole() {
     Dataset<Row> rows = score(feeds(0.3), data);
-    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01);
+    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01).verdicts();
     verdicts.forEach(v -> System.out.println("source verdict: " + v));
     assertEquals(4, verdicts.size());
     for (SourceScreen.Verdict v : verdicts) {
@@ -77,7 +77,7 @@ class SourceScreenTest {
   @Test
   void cleanFeedsAreLeftAlone() {
     Dataset<Row> rows = score(feeds(0), data);
-    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01);
+    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01).verdicts();
     verdicts.forEach(v -> System.out.println("source verdict, clean feeds: " + v));
     assertTrue(verdicts.stream().noneMatch(SourceScreen.Verdict::flagged), verdicts.toString());
     assertEquals(rows.where(col(Columns.FLAGGED)).count(),
@@ -91,7 +91,7 @@ class SourceScreenTest {
     Dataset<Row> rows = score(feeds(0.3), data).withColumn(Columns.SOURCE,
         when(col(Columns.SOURCE).equalTo("feed-0"), lit(null).cast("string")).otherwise(col(Columns.SOURCE)))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01);
+    List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01).verdicts();
     List<Row> expected = rows.groupBy(col(Columns.SOURCE)).agg(count(lit(1)),
             sum(when(lit(1.0).minus(col(Columns.POISON_SCORE)).leq(Math.min(1.0, SourceScreen.SUSPECT_FACTOR * 0.01)), 1L)
                 .otherwise(0L)),
@@ -107,5 +107,26 @@ class SourceScreenTest {
     }
     assertTrue(verdicts.get(0).source() == null && verdicts.get(0).rows() > 0);
     rows.unpersist();
+  }
+
+  @Test
+  void aSourcePerRowIsNotScreenedAndSaysSo() {
+    Dataset<Row> scored = score(feeds(0.3), data);
+    // the row's id as its source: a source column naming something finer than a feed
+    Dataset<Row> rows = scored.withColumn(Columns.SOURCE, col(Columns.ID).cast("string"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    assertTrue(rows.count() > SourceScreen.MAX_SOURCES);
+    SourceScreen.Screened screened = SourceScreen.judge(rows, 0.01);
+    assertEquals(List.of(), screened.verdicts());
+    assertTrue(screened.skipped().startsWith("more than " + SourceScreen.MAX_SOURCES + " sources"),
+        screened.skipped());
+    // at the cap exactly, every source gets its verdict
+    Dataset<Row> atCap = scored.withColumn(Columns.SOURCE,
+        pmod(col(Columns.ID), lit(SourceScreen.MAX_SOURCES)).cast("string"));
+    SourceScreen.Screened all = SourceScreen.judge(atCap, 0.01);
+    assertEquals(null, all.skipped());
+    assertEquals(SourceScreen.MAX_SOURCES, all.verdicts().size());
+    rows.unpersist();
+    scored.unpersist();
   }
 }
