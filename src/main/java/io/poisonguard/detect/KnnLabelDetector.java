@@ -45,6 +45,8 @@ public class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   /** Twice the duplicates detector's grid: a copy must be skipped even when the noise moved it a little. */
   static final double GROUP_WIDTH = 2 * NearDuplicateHash.DEFAULT_WIDTH;
 
+  /** Largest {@code maxRows}: 100,000 rows of 100 features are 80 MB on the driver and on each executor. */
+  static final int MAX_POOL = 100_000;
   private final IntParam numNeighbors;
   private final IntParam maxRows;
   private final LongParam seed;
@@ -58,8 +60,9 @@ public class KnnLabelDetector extends DetectorEstimator<KnnLabelModel> {
   public KnnLabelDetector(String uid) {
     super(uid);
     numNeighbors = new IntParam(this, "numNeighbors", "neighbours per row (k)", ParamValidators.gtEq(1));
+    // the pool is collected and broadcast: capped so that a setting cannot bring the fit rows to the driver
     maxRows = new IntParam(this, "maxRows", "largest reference pool; larger fit data is sampled down to it",
-        ParamValidators.gtEq(2));
+        ParamValidators.inRange(2, MAX_POOL));
     seed = new LongParam(this, "seed", "seed of the pool sample and the near-duplicate hash");
     setDefault(numNeighbors, 10);
     setDefault(maxRows, 5000);

@@ -94,9 +94,9 @@ public final class SourceInfluence {
       return List.of();
     }
     Dataset<Row> prepared = known(fitted.preparer().transform(batch));
-    // one row per source
+    // one row per source, and no more than one past the most tested
     List<Row> perSource = prepared.groupBy(col(Columns.SOURCE)).agg(count(lit(1)))
-        .orderBy(col(Columns.SOURCE)).collectAsList();
+        .orderBy(col(Columns.SOURCE)).limit(MAX_SOURCES + 1).collectAsList();
     int sources = perSource.size();
     if (sources < 2 || sources > MAX_SOURCES) {
       return List.of();
