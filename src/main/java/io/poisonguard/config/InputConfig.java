@@ -15,7 +15,7 @@ import java.util.Map;
  * @param features the feature columns, or absent for "every column but label, id and source"
  * @param exclude columns left out when {@code features} is absent
  * @param schema optional column types (double, string, ...); columns not named are inferred
- * @param options extra reader options (csv: delimiter)
+ * @param options reader options: csv takes {@code delimiter} (one character); the other formats take none
  */
 public record InputConfig(
     @JsonProperty(value = "path", required = true) String path,
@@ -46,5 +46,15 @@ public record InputConfig(
     exclude = exclude == null ? List.of() : List.copyOf(exclude);
     schema = schema == null ? Map.of() : Map.copyOf(schema);
     options = options == null ? Map.of() : Map.copyOf(options);
+    for (Map.Entry<String, String> option : new java.util.TreeMap<>(options).entrySet()) {
+      if (!format.equals("csv") || !option.getKey().equals("delimiter")) {
+        throw new ConfigException("input.options." + option.getKey() + ": not an option of the " + format
+            + " reader; " + (format.equals("csv") ? "csv takes delimiter" : format + " takes none"));
+      }
+      if (option.getValue() == null || option.getValue().length() != 1) {
+        throw new ConfigException("input.options.delimiter: '" + option.getValue() + "' is not one character; "
+            + "give one, e.g. ';' or \"\\t\" for a tab");
+      }
+    }
   }
 }

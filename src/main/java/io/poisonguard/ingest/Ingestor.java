@@ -45,6 +45,8 @@ public final class Ingestor {
   private static final int INFERENCE_SAMPLE = 1000;
   /** Share of sampled values that must parse as numbers for a column to be read as numeric. */
   private static final double NUMERIC_SHARE = 0.95;
+  /** Most columns a JSON-lines batch may have: every distinct key is one. */
+  private static final int MAX_JSON_KEYS = 10_000;
   /** Size of a repeated id with its first position (an id and a file path of some tens of bytes each). */
   private static final long BYTES_PER_REPEAT = 256;
   /** Size of a repeated id hash (a long as a row, and again in the broadcast hash relation). */
@@ -106,10 +108,19 @@ public final class Ingestor {
     List<FileStatus> files = listFiles(input.path());
     char delimiter = input.options().getOrDefault("delimiter", ",").charAt(0);
     CsvLineParser parser = new CsvLineParser(delimiter);
-    String first = files.get(0).getPath().toString();
-    List<String> sample = jsc().textFile(first, 1).take(INFERENCE_SAMPLE + 1);
+    // the header and the sample come from the first file that has a line
+    String first = null;
+    List<String> sample = List.of();
+    for (FileStatus status : files) {
+      first = status.getPath().toString();
+      sample = jsc().textFile(first, 1).take(INFERENCE_SAMPLE + 1);
+      if (!sample.isEmpty()) {
+        break;
+      }
+    }
     if (sample.isEmpty()) {
-      throw new ConfigException("input.path: " + first + " is empty; a CSV batch needs a header line");
+      throw new ConfigException("input.path: " + (files.size() == 1 ? first + " is empty" : input.path()
+          + " holds only empty files") + "; a CSV batch needs a header line");
     }
     List<String> header = parseHeader(parser, sample.get(0), first);
     Map<String, String> detected = new LinkedHashMap<>();
@@ -134,8 +145,12 @@ public final class Ingestor {
     for (FileStatus status : files) {
       String file = status.getPath().toString();
       JavaRDD<Tuple2<String, Long>> lines = jsc().textFile(file).zipWithIndex().rdd().toJavaRDD();
-      String fileHeader = lines.first()._1();
-      if (!parseHeader(parser, fileHeader, file).equals(header)) {
+      List<Tuple2<String, Long>> fileHeader = lines.take(1);
+      if (fileHeader.isEmpty()) {
+        // an empty file (no header, no line) holds no record: nothing to read, nothing to account for
+        continue;
+      }
+      if (!parseHeader(parser, fileHeader.get(0)._1(), file).equals(header)) {
         throw new ConfigException("input.path: " + file + " has a different header than " + first
             + "; every file of a batch must have the same columns");
       }
@@ -184,12 +199,7 @@ public final class Ingestor {
         continue;
       }
       present++;
-      try {
-        Double.parseDouble(s);
-        numeric++;
-      } catch (NumberFormatException e) {
-        // counted as non-numeric
-      }
+      numeric += parsesAsNumber(s) ? 1 : 0;
     }
     return present > 0 && numeric >= NUMERIC_SHARE * present;
   }
@@ -197,26 +207,12 @@ public final class Ingestor {
   private Parsed readJsonLines(InputConfig input, String runId) {
     List<FileStatus> files = listFiles(input.path());
     String first = files.get(0).getPath().toString();
-    ObjectMapper mapper = new ObjectMapper();
-    Map<String, List<String>> sampled = new LinkedHashMap<>();
-    for (String line : jsc().textFile(first, 1).take(INFERENCE_SAMPLE)) {
-      try {
-        JsonNode node = mapper.readTree(line);
-        if (node != null && node.isObject()) {
-          node.fields().forEachRemaining(e -> sampled.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
-              .add(e.getValue().isNull() ? "" : e.getValue().asText()));
-        }
-      } catch (IOException ignored) {
-        // a malformed sample line says nothing about column types; it is rejected when the batch is read
-      }
-    }
-    if (sampled.isEmpty()) {
-      throw new ConfigException("input.path: " + first + " has no JSON object on its first lines; "
+    Map<String, String> detected = jsonColumns(files);
+    if (detected.isEmpty()) {
+      throw new ConfigException("input.path: " + input.path() + " has no JSON object with a key; "
           + "format json expects one object per line");
     }
-    Map<String, String> detected = new LinkedHashMap<>();
-    sampled.forEach((k, v) -> detected.put(k, looksNumeric(v) ? "numeric" : "string"));
-    List<String> names = new ArrayList<>(sampled.keySet());
+    List<String> names = new ArrayList<>(detected.keySet());
     ColumnResolver.Resolved resolved = ColumnResolver.resolve(input, first, names, detected);
     RecordLayout layout = new RecordLayout(resolved.names(), resolved.kinds(), input.label(), input.id(),
         input.source(), runId);
@@ -230,6 +226,87 @@ public final class Ingestor {
     }
     return new Parsed(spark.createDataFrame(rows, layout.schema()), resolved.features(),
         versions(files, "json"));
+  }
+
+  /**
+   * The columns of a JSON-lines batch: every key any object of any file has, so that a key first seen deep in the
+   * batch is read like the others, with its kind ("numeric" when at least {@value #NUMERIC_SHARE} of its present
+   * values parse as numbers). One pass over the batch brings a count per key and partition to the driver. Keys in
+   * order of their first line in a sample of the first file, then the others by name.
+   */
+  private Map<String, String> jsonColumns(List<FileStatus> files) {
+    JavaRDD<String> lines = null;
+    for (FileStatus status : files) {
+      JavaRDD<String> fileLines = jsc().textFile(status.getPath().toString());
+      lines = lines == null ? fileLines : lines.union(fileLines);
+    }
+    Map<String, long[]> counts = new java.util.TreeMap<>();
+    lines.mapPartitions((org.apache.spark.api.java.function.FlatMapFunction<Iterator<String>,
+        Tuple2<String, long[]>>) it -> {
+          ObjectMapper mapper = new ObjectMapper();
+          Map<String, long[]> partial = new LinkedHashMap<>();
+          while (it.hasNext()) {
+            String line = it.next();
+            JsonNode node;
+            try {
+              node = line.isBlank() ? null : mapper.readTree(line);
+            } catch (IOException malformed) {
+              // rejected when the batch is read; it says nothing about the columns
+              continue;
+            }
+            if (node == null || !node.isObject()) {
+              continue;
+            }
+            node.fields().forEachRemaining(e -> {
+              long[] c = partial.computeIfAbsent(e.getKey(), k -> new long[2]);
+              String text = e.getValue().isNull() ? "" : e.getValue().asText().trim();
+              if (!text.isEmpty()) {
+                c[0]++;
+                c[1] += parsesAsNumber(text) ? 1 : 0;
+              }
+            });
+          }
+          List<Tuple2<String, long[]>> out = new ArrayList<>();
+          partial.forEach((k, c) -> out.add(new Tuple2<>(k, c)));
+          return out.iterator();
+        }).collect().forEach(t -> {
+          long[] c = counts.computeIfAbsent(t._1(), k -> new long[2]);
+          c[0] += t._2()[0];
+          c[1] += t._2()[1];
+        });
+    Set<String> ordered = new LinkedHashSet<>();
+    ObjectMapper mapper = new ObjectMapper();
+    for (String line : jsc().textFile(files.get(0).getPath().toString(), 1).take(INFERENCE_SAMPLE)) {
+      try {
+        JsonNode node = mapper.readTree(line);
+        if (node != null && node.isObject()) {
+          node.fieldNames().forEachRemaining(ordered::add);
+        }
+      } catch (IOException malformed) {
+        // as above
+      }
+    }
+    if (counts.size() > MAX_JSON_KEYS) {
+      throw new ConfigException("input.path: the batch's JSON objects have " + counts.size() + " distinct keys, more "
+          + "than the " + MAX_JSON_KEYS + " columns a batch may have; nest keys that name records (ids, dates) "
+          + "under one field");
+    }
+    ordered.addAll(counts.keySet());
+    Map<String, String> kinds = new LinkedHashMap<>();
+    for (String key : ordered) {
+      long[] c = counts.get(key);
+      kinds.put(key, c[0] > 0 && c[1] >= NUMERIC_SHARE * c[0] ? "numeric" : "string");
+    }
+    return kinds;
+  }
+
+  private static boolean parsesAsNumber(String text) {
+    try {
+      Double.parseDouble(text);
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /**

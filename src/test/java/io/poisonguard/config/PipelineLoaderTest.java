@@ -73,6 +73,20 @@ class PipelineLoaderTest {
     ConfigException format = assertThrows(ConfigException.class, () -> PipelineLoader.load(
         write("name: t\ninput: {path: a.csv, label: y, format: xls}\n"), List.of()));
     assertTrue(format.getMessage().contains("input.format"), format.getMessage());
+    ConfigException option = assertThrows(ConfigException.class, () -> PipelineLoader.load(
+        write("name: t\ninput: {path: a.csv, label: y, options: {header: false}}\n"), List.of()));
+    assertTrue(option.getMessage().endsWith(": input.options.header: not an option of the csv reader; csv takes "
+        + "delimiter"), option.getMessage());
+    ConfigException parquetOption = assertThrows(ConfigException.class, () -> PipelineLoader.load(
+        write("name: t\ninput: {path: a, format: parquet, label: y, options: {delimiter: ';'}}\n"), List.of()));
+    assertTrue(parquetOption.getMessage().contains(": input.options.delimiter: not an option of the parquet reader"),
+        parquetOption.getMessage());
+    ConfigException delimiter = assertThrows(ConfigException.class, () -> PipelineLoader.load(
+        write("name: t\ninput: {path: a.csv, label: y, options: {delimiter: ''}}\n"), List.of()));
+    assertTrue(delimiter.getMessage().contains(": input.options.delimiter: '' is not one character"),
+        delimiter.getMessage());
+    assertEquals("\t", PipelineLoader.load(write("name: t\ninput: {path: a.csv, label: y, options: {delimiter: "
+        + "\"\\t\"}}\n"), List.of()).config().input().options().get("delimiter"));
     ConfigException syntax = assertThrows(ConfigException.class, () -> PipelineLoader.load(
         write("name: t\ninput: [\n"), List.of()));
     assertTrue(syntax.getMessage().contains("not valid YAML"), syntax.getMessage());

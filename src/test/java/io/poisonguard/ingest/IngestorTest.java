@@ -89,6 +89,19 @@ class IngestorTest {
     second.release();
   }
 
+  @Test
+  void anEmptyFileOfAFolderHoldsNoRecordAndIsPassedOver(SparkSession spark) throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("with-empty"));
+    Files.write(folder.resolve("a.csv"), new byte[0]);
+    Files.write(folder.resolve("b.csv"), spambaseLines(20));
+    Files.write(folder.resolve("c.csv"), new byte[0]);
+    Files.write(folder.resolve("d.csv"), spambaseLines(10));
+    IngestedBatch batch = new Ingestor(spark).read(csv(folder.resolve("*.csv"), "type", null), "r");
+    assertEquals(30, batch.accepted().count());
+    assertEquals(0, batch.rejected().count());
+    batch.release();
+  }
+
   @ParameterizedTest(name = "broadcast threshold {0}")
   @ValueSource(strings = {"10485760", "-1"})
   void repeatedIdsAfterTheFirstAreRejected(String threshold, SparkSession spark) throws IOException {
@@ -176,6 +189,30 @@ class IngestorTest {
     fromCsv.release();
     fromParquet.release();
     fromJson.release();
+  }
+
+  @Test
+  void aJsonKeyFirstSeenInALaterFileIsAColumnToo(SparkSession spark) throws IOException {
+    Path file = dir.resolve("base.csv");
+    Files.write(file, spambaseLines(30));
+    IngestedBatch fromCsv = new Ingestor(spark).read(csv(file, "type", null), "r");
+    List<String> lines = fromCsv.accepted().drop(Columns.ID, Columns.SOURCE, Columns.RUN_ID).toJSON().collectAsList();
+    fromCsv.release();
+    Path folder = Files.createDirectories(dir.resolve("feed"));
+    Files.write(folder.resolve("part-0.json"), lines.subList(0, 20));
+    // the second file's objects carry two keys the first file never has: a number and a text
+    Files.write(folder.resolve("part-1.json"), lines.subList(20, 30).stream()
+        .map(l -> l.substring(0, l.length() - 1) + ",\"extra\":" + l.length() + ",\"channel\":\"mail\"}").toList());
+
+    IngestedBatch batch = new Ingestor(spark).read(
+        new InputConfig(folder + "/*.json", "json", "type", null, null, null, null, null, null), "r");
+    assertTrue(batch.features().numericFeatures().contains("extra"), batch.features().toString());
+    assertTrue(batch.features().categoricalFeatures().contains("channel"), batch.features().toString());
+    assertEquals("make", batch.features().numericFeatures().get(0), "the first file's keys keep their order");
+    Row extra = batch.accepted().agg(org.apache.spark.sql.functions.count("extra"),
+        org.apache.spark.sql.functions.count("channel"), org.apache.spark.sql.functions.count("make")).head();
+    assertEquals(List.of(10L, 10L, 30L), List.of(extra.getLong(0), extra.getLong(1), extra.getLong(2)));
+    batch.release();
   }
 
   /**
