@@ -248,7 +248,9 @@ final class GuardJob {
     Dataset<Row> rows = detected.rows();
     SourceScreen.Screened screened = SourceScreen.judge(rows, target);
     List<SourceFinding> sources = new ArrayList<>(screened.verdicts());
-    reference.ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
+    // a reference too small for the detectors is too small to test sources on as well
+    reference.filter(r -> detected.trustedSetAside().isEmpty())
+        .ifPresent(r -> sources.addAll(SourceInfluence.judge(fitted, accepted, r.accepted(), target)));
     Dataset<Row> scored = SourceFinding.flagRows(rows, sources);
     // Kept apart while they are counted, so the quarantine's write and the reason counts read these rows only. At 1M
     // rows (event logs of bench/profile) the count now reads every column, 1.7 s against 0.4 s for the flag alone,

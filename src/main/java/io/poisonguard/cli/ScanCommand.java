@@ -103,8 +103,9 @@ public final class ScanCommand implements Command {
       Dataset<Row> rows = detected.rows();
       SourceScreen.Screened screened = SourceScreen.judge(rows, detect.targetFpr());
       List<SourceScreen.Verdict> sources = screened.verdicts();
-      List<SourceInfluence.Verdict> sourceInfluence = trusted.map(t -> SourceInfluence.judge(fitted, accepted,
-          t.accepted(), detect.targetFpr())).orElse(List.of());
+      // a trusted sample too small for the detectors is too small to test sources on as well
+      List<SourceInfluence.Verdict> sourceInfluence = trusted.filter(t -> detected.trustedSetAside().isEmpty())
+          .map(t -> SourceInfluence.judge(fitted, accepted, t.accepted(), detect.targetFpr())).orElse(List.of());
       List<SourceFinding> findings = new ArrayList<>(sources);
       findings.addAll(sourceInfluence);
       Dataset<Row> scored = SourceFinding.flagRows(rows, findings);
