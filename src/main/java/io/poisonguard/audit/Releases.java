@@ -127,7 +127,7 @@ public final class Releases {
             .filter(functions.col("run_id").equalTo(runId));
         // a few release ids with counts come back
         List<Row> before = missing.join(earlier, missing.col(Columns.ID).equalTo(earlier.col(Columns.ID)))
-            .groupBy("release_id").count().limit(SHOWN_MISSING).collectAsList();
+            .groupBy("release_id").count().orderBy("release_id").limit(SHOWN_MISSING).collectAsList();
         if (!before.isEmpty()) {
           throw new ConfigException("release: id(s) in " + idsFile + " were already released from run " + runId
               + " by " + String.join(", ", before.stream().map(r -> r.getString(0) + " (" + r.getLong(1)
@@ -136,7 +136,8 @@ public final class Releases {
       }
       if (missingCount > 0) {
         // the first few ids only, for the message
-        List<String> shown = missing.limit(SHOWN_MISSING).collectAsList().stream().map(r -> r.getString(0)).toList();
+        List<String> shown = missing.orderBy(Columns.ID).limit(SHOWN_MISSING).collectAsList().stream()
+            .map(r -> r.getString(0)).toList();
         throw new ConfigException("release: " + missingCount + " id(s) in " + idsFile + " are not quarantined rows "
             + "of run " + runId + " (e.g. " + String.join(", ", shown) + "); remove them from the file and rerun");
       }

@@ -172,7 +172,8 @@ final class GuardJob {
       RunDocument doc = RunDocument.of(audited.record(), audited.detectorStats(), metricRows.collectAsList(),
           profiled.driftRows(), List.of(), models);
       clock.stage("report", () -> new HtmlReport(spark, warehouse).write(doc), path -> "wrote " + path);
-      return summary;
+      // every stage, where the run record (written in the audit stage) has those up to the write
+      return summary.withTimings(clock.timings());
     } finally {
       toRelease.forEach(Runnable::run);
       batch.release();

@@ -2,7 +2,6 @@ package io.poisonguard.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -48,9 +47,11 @@ public record DetectConfig(double targetFpr, long fitRows, Map<String, Map<Strin
     if (contamination == null) {
       contamination = Contamination.OFF;
     }
-    Map<String, Map<String, Object>> copy = new LinkedHashMap<>();
-    detectors.forEach((k, v) -> copy.put(k, v == null ? Map.of() : Map.copyOf(v)));
-    detectors = Map.copyOf(copy);
+    // sorted, unmodifiable: validation meets the detectors and their settings in the same order on every run
+    Map<String, Map<String, Object>> copy = new java.util.TreeMap<>();
+    detectors.forEach((k, v) -> copy.put(k, v == null ? Map.of()
+        : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(v))));
+    detectors = java.util.Collections.unmodifiableMap(copy);
   }
 
   /** Defaults: every registered detector with its default settings, 1% target false-positive rate. */

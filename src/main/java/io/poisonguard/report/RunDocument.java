@@ -133,7 +133,8 @@ public record RunDocument(RunRecord run, List<DetectorStat> detectors, List<Metr
   /** Quarantined rows by reason code, most first. */
   public Map<String, Long> reasons() {
     Map<String, Long> out = new LinkedHashMap<>();
-    metrics("reason").stream().sorted((a, b) -> Double.compare(b.value(), a.value()))
+    metrics("reason").stream().sorted(java.util.Comparator.comparingDouble((Metric m) -> -m.value())
+            .thenComparing(Metric::name))
         .forEach(m -> out.put(m.name(), m.value().longValue()));
     return out;
   }

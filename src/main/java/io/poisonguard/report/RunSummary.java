@@ -42,6 +42,12 @@ public record RunSummary(
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** This summary with {@code timings} as its stage timings: the run's last stages end after it is built. */
+  public RunSummary withTimings(Map<String, Double> timings) {
+    return new RunSummary(runId, pipeline, rowsRead, clean, quarantined, rejected, gate, gateReasons, topReasons,
+        tables, drift, timings);
+  }
+
   /** Writes the summary as JSON. */
   public void writeJson(Path file) throws IOException {
     Path parent = file.toAbsolutePath().getParent();

@@ -65,21 +65,36 @@ class MixedFeaturesRunTest {
     Dataset<Row> clean = spark.read().format("delta").load(warehouse.resolve("mixed/clean").toString());
     assertTrue(clean.filter(functions.col("channel").isNull()).count() > 0, "missing categories are kept");
     assertTrue(clean.filter(functions.col("make").isNull()).count() > 0, "missing numbers are kept as nulls");
-    assertEquals("r1", clean.union(spark.read().format("delta").load(warehouse.resolve("mixed/quarantine")
-        .toString())).filter(functions.col(Columns.ID).equalTo("r1")).first().getAs(Columns.ID));
+    Dataset<Row> quarantine = spark.read().format("delta").load(warehouse.resolve("mixed/quarantine").toString());
+    // line 1 of the data: channel "mail", feed partner-1, whichever table it went to
+    Row first = clean.union(quarantine).filter(functions.col("id").equalTo("r1")).first();
+    assertEquals(List.of("mail", "partner-1", "partner-1"), List.of(first.<String>getAs("channel"),
+        first.<String>getAs("feed"), first.<String>getAs(Columns.SOURCE)));
     assertEquals(2, clean.select(Columns.SOURCE).distinct().count(), "the source column is the provenance");
 
-    // the same batch as Parquet reads the same records and reaches the same verdicts
+    // the same batch as Parquet, every column in the same order of rows, reads the same records and reaches the
+    // same verdicts
     Path parquet = dir.resolve("mixed.parquet");
-    spark.read().format("delta").load(warehouse.resolve("mixed/clean").toString())
-        .union(spark.read().format("delta").load(warehouse.resolve("mixed/quarantine").toString()))
-        .select("id", "channel", "feed", "make", "type").write().parquet(parquet.toString());
+    String[] columns = lines.get(0).replace("\"", "").split(",");
+    clean.union(quarantine)
+        .orderBy(functions.substring(functions.col("id"), 2, 10).cast("int"))
+        .select(java.util.Arrays.stream(columns).map(Columns::col).toArray(org.apache.spark.sql.Column[]::new))
+        .coalesce(1).write().parquet(parquet.toString());
     Path parquetSummary = dir.resolve("p.json");
+    Path parquetWarehouse = dir.resolve("wh2");
     CliRun fromParquet = CliRun.of("run", "--pipeline", pipeline.toString(), "--warehouse",
-        dir.resolve("wh2").toString(), "--set", "input.path=" + parquet, "--set", "input.format=parquet",
+        parquetWarehouse.toString(), "--set", "input.path=" + parquet, "--set", "input.format=parquet",
         "--output-json", parquetSummary.toString());
     assertEquals(0, fromParquet.exitCode(), fromParquet.out() + fromParquet.err());
     assertEquals(lines.size() - 1, JSON.readTree(parquetSummary.toFile()).get("rows_read").asInt());
+    for (String table : List.of("mixed/clean", "mixed/quarantine")) {
+      assertEquals(ids(spark, warehouse.resolve(table)), ids(spark, parquetWarehouse.resolve(table)), table);
+    }
+  }
+
+  private static List<String> ids(SparkSession spark, Path table) {
+    return spark.read().format("delta").load(table.toString()).select(Columns.ID).orderBy(Columns.ID)
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
   }
 
   @Test

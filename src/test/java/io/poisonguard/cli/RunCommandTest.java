@@ -242,7 +242,12 @@ class RunCommandTest {
         "--set", "input.path=" + smallBatch(600), "--set", "detect.contamination=0.1", "--output-json",
         summaryFile.toString());
     assertEquals(0, run.exitCode(), run.out() + run.err());
-    String runId = JSON.readTree(summaryFile.toFile()).get("run_id").asText();
+    JsonNode summary = JSON.readTree(summaryFile.toFile());
+    String runId = summary.get("run_id").asText();
+    List<String> stages = new ArrayList<>();
+    summary.get("timings_seconds").fieldNames().forEachRemaining(stages::add);
+    assertEquals(List.of("ingest", "count", "profile", "detect", "gate", "write", "audit", "report"), stages,
+        "every stage's time, the last ones too");
     Path reportDir = warehouse.resolve("quickstart/reports/" + runId);
     JsonNode detection = JSON.readTree(reportDir.resolve("report.json").toFile()).get("detection");
     assertEquals("0.1", detection.get("contamination").asText(), detection.toString());
@@ -261,8 +266,13 @@ class RunCommandTest {
     assertTrue(flag.get("level").<Double>getAs("value") > 0.01, flag.toString());
   }
 
+  /**
+   * A failed gate adds nothing to {@code clean}: a new batch that fails leaves the table at its version, its passed
+   * rows waiting in {@code staged}. A rerun of an accepted batch that now fails takes that batch out of {@code clean}
+   * (each id sits in one table), in one more commit.
+   */
   @Test
-  void aBrokenGateExitsThreeAndLeavesCleanUntouched(SparkSession spark) throws IOException {
+  void aBrokenGateExitsThreeAndAddsNothingToClean(SparkSession spark) throws IOException {
     Path warehouse = dir.resolve("wh");
     Path batch = smallBatch(600);
     CliRun accepted = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
@@ -272,9 +282,16 @@ class RunCommandTest {
     long versionBefore = DeltaTable.forPath(spark, cleanPath).history(1).select("version").head().getLong(0);
     long rowsBefore = spark.read().format("delta").load(cleanPath).count();
 
+    // another batch: the lines between the first batch's
+    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
+    List<String> other = new ArrayList<>(List.of(all.get(0)));
+    for (int i = 3; i < all.size() && other.size() <= 600; i += 4) {
+      other.add(all.get(i));
+    }
+    Path otherBatch = Files.write(dir.resolve("other.csv"), other);
     Path summaryFile = dir.resolve("fail.json");
     CliRun blocked = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
-        warehouse.toString(), "--set", "input.path=" + batch, "--set", "gate.max_quarantine_fraction=0",
+        warehouse.toString(), "--set", "input.path=" + otherBatch, "--set", "gate.max_quarantine_fraction=0",
         "--output-json", summaryFile.toString());
     assertEquals(3, blocked.exitCode(), blocked.out() + blocked.err());
     assertTrue(blocked.out().contains("gate.max_quarantine_fraction"), blocked.out());
@@ -286,6 +303,21 @@ class RunCommandTest {
     long staged = table(spark, warehouse, "quickstart/staged")
         .filter(functions.col(Columns.RUN_ID).equalTo(runId)).count();
     assertEquals(s.get("clean").asLong(), staged, "the held-back rows wait in staged");
+
+    // the accepted batch again, now failing: out of clean, into staged
+    Path rerunFile = dir.resolve("rerun-fail.json");
+    CliRun rerun = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+        warehouse.toString(), "--set", "input.path=" + batch, "--set", "gate.max_quarantine_fraction=0",
+        "--output-json", rerunFile.toString());
+    assertEquals(3, rerun.exitCode(), rerun.out() + rerun.err());
+    JsonNode r = JSON.readTree(rerunFile.toFile());
+    assertEquals(versionBefore + 1, DeltaTable.forPath(spark, cleanPath).history(1).select("version").head()
+        .getLong(0));
+    assertEquals(0L, spark.read().format("delta").load(cleanPath).count(), "clean held that batch only");
+    assertEquals(r.get("clean").asLong(), table(spark, warehouse, "quickstart/staged")
+        .filter(functions.col(Columns.RUN_ID).equalTo(r.get("run_id").asText())).count());
+    CliRun verify = CliRun.of("audit", "verify", "--warehouse", warehouse.toString());
+    assertEquals(0, verify.exitCode(), verify.out() + verify.err());
   }
 
   @Test

@@ -7,7 +7,6 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,9 +15,7 @@ import io.poisonguard.config.DetectConfig;
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,7 +35,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
@@ -52,40 +48,28 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DetectTest {
-  private static final Path SPAMBASE = Path.of("data/spambase.csv");
   private static final long SEED = 7;
 
   private SparkSession spark;
+  private Spambase spambase;
   private Dataset<Row> clean;
   private FeatureSchema schema;
   /** Batch-mode fit on clean spambase, shared by the false-positive and determinism tests (fits cost seconds). */
   private PoisonScorer.Fitted batchFit;
 
   @BeforeAll
-  void load(SparkSession session) throws IOException {
+  void load(SparkSession session) {
     spark = session;
-    String header;
-    try (BufferedReader in = Files.newBufferedReader(SPAMBASE)) {
-      header = in.readLine();
-    }
-    String[] names = Arrays.stream(header.split(",")).map(s -> s.replace("\"", "")).toArray(String[]::new);
-    StructType struct = new StructType();
-    for (int i = 0; i < names.length - 1; i++) {
-      struct = struct.add(names[i], DataTypes.DoubleType);
-    }
-    struct = struct.add(names[names.length - 1], DataTypes.StringType);
-    // One small file = one partition, so monotonically_increasing_id is 0..n-1: a stable row id.
-    clean = spark.read().option("header", "true").schema(struct).csv(SPAMBASE.toString())
-        .withColumn(Columns.ID, functions.monotonically_increasing_id())
-        .repartition(2, col(Columns.ID)).cache();
+    spambase = Spambase.load(session);
+    clean = spambase.clean;
+    schema = spambase.schema;
     assertEquals(4601, clean.count());
     assertEquals(4600L, clean.agg(max(Columns.ID)).first().getLong(0));
-    schema = new FeatureSchema("type", List.of(Arrays.copyOf(names, names.length - 1)), List.of());
   }
 
   @AfterAll
   void release() {
-    clean.unpersist();
+    spambase.release();
   }
 
   @Test
@@ -176,7 +160,7 @@ class DetectTest {
 
   @Test
   void isolationForestRanksFarOutRowsAboveCleanRows() {
-    Set<Long> injected = pick(20, 2);
+    Set<Long> injected = Spambase.pick(20, 2);
     Column hit = col(Columns.ID).isin(injected.toArray());
     Random random = new Random(3);
     Dataset<Row> batch = clean.withColumn("injected", hit);
@@ -213,7 +197,7 @@ class DetectTest {
   void sameSeedGivesSameScores() {
     PoisonScorer.Fitted again = PoisonScorer.fit(clean, schema, DetectConfig.defaults(), SEED, false);
     String forest = PoisonDetector.scoreColumn("isolation_forest");
-    assertEquals(0, differences(batchFit().transform(clean), again.transform(clean),
+    assertEquals(0, ScoreDifferences.count(batchFit().transform(clean), again.transform(clean),
         forest, PoisonDetector.scoreColumn("robust_z"), Columns.POISON_SCORE));
   }
 
@@ -231,7 +215,7 @@ class DetectTest {
     PipelineModel model = pipeline.fit(clean);
     model.write().save(dir.resolve("model").toString());
     PipelineModel loaded = PipelineModel.load(dir.resolve("model").toString());
-    assertEquals(0, differences(model.transform(clean), loaded.transform(clean),
+    assertEquals(0, ScoreDifferences.count(model.transform(clean), loaded.transform(clean),
         PoisonDetector.scoreColumn("robust_z"), PoisonDetector.scoreColumn("isolation_forest")));
     // A model stage on its own too, outside a pipeline.
     RobustZModel single = (RobustZModel) model.stages()[1];
@@ -275,26 +259,5 @@ class DetectTest {
 
   private static double flaggedRate(Dataset<Row> scored) {
     return scored.agg(avg(col(Columns.FLAGGED).cast("double"))).first().getDouble(0);
-  }
-
-  /** Rows (joined on id) where any of the columns differ between two scorings. */
-  private static long differences(Dataset<Row> a, Dataset<Row> b, String... columns) {
-    Dataset<Row> left = a.select(col(Columns.ID), functions.array(Arrays.stream(columns).map(functions::col)
-        .toArray(Column[]::new)).as("a"));
-    Dataset<Row> right = b.select(col(Columns.ID), functions.array(Arrays.stream(columns).map(functions::col)
-        .toArray(Column[]::new)).as("b"));
-    Dataset<Row> joined = left.join(right, Columns.ID);
-    assertEquals(4601, joined.count());
-    return joined.where(col("a").notEqual(col("b"))).count();
-  }
-
-  /** Distinct row ids, seeded. */
-  private static Set<Long> pick(int n, long seed) {
-    Random random = new Random(seed);
-    Set<Long> ids = new TreeSet<>();
-    while (ids.size() < n) {
-      ids.add((long) random.nextInt(4601));
-    }
-    return ids;
   }
 }

@@ -139,9 +139,11 @@ class DuplicateTest {
     DuplicateModel model = new DuplicateDetector().setSeed(3).fit(prepared);
     Dataset<Row> scored = model.transform(prepared).cache();
     assertTrue(scored.where(col(SCORE).gt(0)).count() > 0, "the outvoted originals score");
-    assertEquals(0, differences(scored, new DuplicateDetector().setSeed(3).fit(prepared).transform(prepared)));
+    assertEquals(0, ScoreDifferences.count(scored,
+        new DuplicateDetector().setSeed(3).fit(prepared).transform(prepared), SCORE, EVIDENCE));
     model.write().save(dir.resolve("dup").toString());
-    assertEquals(0, differences(scored, DuplicateModel.load(dir.resolve("dup").toString()).transform(prepared)));
+    assertEquals(0, ScoreDifferences.count(scored,
+        DuplicateModel.load(dir.resolve("dup").toString()).transform(prepared), SCORE, EVIDENCE));
     scored.unpersist();
     prepared.unpersist();
   }
@@ -273,16 +275,6 @@ class DuplicateTest {
 
   /** Asserts that {@code a} and {@code b} give every row the same score and the same evidence. */
   private static void assertSameScoresAndEvidence(Dataset<Row> a, Dataset<Row> b) {
-    assertEquals(0, differences(a, b));
-    Dataset<Row> evidence = a.select(col(Columns.ID), col(EVIDENCE).as("a"))
-        .join(b.select(col(Columns.ID), col(EVIDENCE).as("b")), Columns.ID);
-    assertEquals(0, evidence.where(not(col("a").eqNullSafe(col("b")))).count());
-  }
-
-  private static long differences(Dataset<Row> a, Dataset<Row> b) {
-    Dataset<Row> joined = a.select(col(Columns.ID), col(SCORE).as("a"))
-        .join(b.select(col(Columns.ID), col(SCORE).as("b")), Columns.ID);
-    assertEquals(a.count(), joined.count());
-    return joined.where(col("a").notEqual(col("b"))).count();
+    assertEquals(0, ScoreDifferences.count(a, b, SCORE, EVIDENCE));
   }
 }

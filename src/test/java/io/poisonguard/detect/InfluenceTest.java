@@ -102,10 +102,7 @@ class InfluenceTest {
 
     model.write().save(dir.resolve("influence").toString());
     Dataset<Row> again = InfluenceModel.load(dir.resolve("influence").toString()).transform(prepared);
-    long differences = scored.select(col(Columns.ID), col(SCORE).as("a"))
-        .join(again.select(col(Columns.ID), col(SCORE).as("b")), Columns.ID)
-        .where(col("a").notEqual(col("b"))).count();
-    assertEquals(0, differences);
+    assertEquals(0, ScoreDifferences.count(scored, again, SCORE, EVIDENCE));
     scored.unpersist();
     prepared.unpersist();
   }

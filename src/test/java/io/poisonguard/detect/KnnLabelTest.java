@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -71,9 +70,10 @@ class KnnLabelTest {
   @Test
   void sameSeedSameScoresAndSaveLoadRoundTrip(@TempDir Path dir) throws IOException {
     KnnLabelModel again = new KnnLabelDetector().setMaxRows(POOL).setSeed(4).fit(prepared);
-    assertEquals(0, differences(scored, again.transform(prepared)));
+    assertEquals(0, ScoreDifferences.count(scored, again.transform(prepared), SCORE, EVIDENCE));
     model.write().save(dir.resolve("knn").toString());
-    assertEquals(0, differences(scored, KnnLabelModel.load(dir.resolve("knn").toString()).transform(prepared)));
+    assertEquals(0, ScoreDifferences.count(scored, KnnLabelModel.load(dir.resolve("knn").toString())
+        .transform(prepared), SCORE, EVIDENCE));
   }
 
   /**
@@ -102,12 +102,5 @@ class KnnLabelTest {
       }
       assertArrayEquals(expected, KnnLabelModel.Search.nearest(closeness, size, k), "trial " + trial);
     }
-  }
-
-  private static long differences(Dataset<Row> a, Dataset<Row> b) {
-    Dataset<Row> joined = a.select(col(Columns.ID), col(SCORE).as("a"), col(EVIDENCE).as("ea"))
-        .join(b.select(col(Columns.ID), col(SCORE).as("b"), col(EVIDENCE).as("eb")), Columns.ID);
-    assertEquals(Spambase.ROWS, joined.count());
-    return joined.where(col("a").notEqual(col("b")).or(col("ea").notEqual(col("eb")))).count();
   }
 }

@@ -88,13 +88,13 @@ class LabelConsistencyTest {
   @Test
   void sameSeedSameScoresAndSaveLoadRoundTrip(@TempDir Path dir) throws java.io.IOException {
     PipelineModel again = pipeline(new LabelConsistencyDetector().setSeed(3)).fit(flipped);
-    assertEquals(0, differences(batchScored, again.transform(flipped)));
+    assertEquals(0, ScoreDifferences.count(batchScored, again.transform(flipped), SCORE, EVIDENCE));
     LabelConsistencyModel model = (LabelConsistencyModel) batchModel.stages()[1];
     model.write().save(dir.resolve("lc").toString());
     LabelConsistencyModel loaded = LabelConsistencyModel.load(dir.resolve("lc").toString());
     assertArrayEquals(model.thresholds(), loaded.thresholds());
     Dataset<Row> prepared = ((FeaturePreparerModel) batchModel.stages()[0]).transform(flipped);
-    assertEquals(0, differences(batchScored, loaded.transform(prepared)));
+    assertEquals(0, ScoreDifferences.count(batchScored, loaded.transform(prepared), SCORE, EVIDENCE));
   }
 
   @Test
@@ -180,12 +180,5 @@ class LabelConsistencyTest {
   private static FeatureSchema schemaOf(Dataset<Row> batch, String label) {
     return new FeatureSchema(label, java.util.Arrays.stream(batch.columns())
         .filter(c -> !c.equals(label) && !c.equals(Columns.ID) && !c.equals(Spambase.FLIPPED)).toList(), List.of());
-  }
-
-  private static long differences(Dataset<Row> a, Dataset<Row> b) {
-    Dataset<Row> joined = a.select(col(Columns.ID), col(SCORE).as("a"), col(EVIDENCE).as("ea"))
-        .join(b.select(col(Columns.ID), col(SCORE).as("b"), col(EVIDENCE).as("eb")), Columns.ID);
-    assertEquals(Spambase.ROWS, joined.count());
-    return joined.where(col("a").notEqual(col("b")).or(col("ea").notEqual(col("eb")))).count();
   }
 }

@@ -1,5 +1,6 @@
 package io.poisonguard.evaluate;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.config.InputConfig;
@@ -16,7 +17,10 @@ import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The accuracy triple on Spambase with a third of the training labels flipped and a perfect guard. */
+/**
+ * The accuracy triple on Spambase with a third of the spam training labels flipped, for a perfect guard and for one
+ * that misses a third of the flips and flags some clean rows.
+ */
 @ExtendWith(SharedSpark.class)
 class TrainingImpactTest {
   @Test
@@ -37,6 +41,18 @@ class TrainingImpactTest {
       assertTrue(Math.abs(acc.get("guard_kept") - acc.get("clean_only")) < 1e-9, "a perfect guard keeps exactly "
           + "the clean rows: " + acc);
       assertTrue(acc.get("clean_only") > 0.88, acc.toString());
+
+      // an imperfect guard: it finds two thirds of the flips and flags 5% of the clean rows as well
+      Column half = functions.pmod(functions.xxhash64(functions.col(Columns.ID), functions.lit(2L)),
+          functions.lit(60L));
+      Dataset<Row> partly = train.withColumn("flagged", functions.col("poisoned").and(half.lt(40))
+          .or(functions.not(functions.col("poisoned")).and(half.lt(3))));
+      Map<String, Double> partial = TrainingImpact.accuracies(partly, test, batch.features(), "poisoned", "flagged",
+          42);
+      assertEquals(acc.get("clean_only"), partial.get("clean_only"), 1e-12, "the same clean-only model");
+      assertEquals(acc.get("all_poisoned"), partial.get("all_poisoned"), 1e-12, "the same poisoned model");
+      assertTrue(partial.get("guard_kept") > partial.get("all_poisoned") + 0.01
+          && partial.get("guard_kept") < partial.get("clean_only"), "between the two: " + partial);
     } finally {
       batch.release();
     }
