@@ -129,7 +129,8 @@ final class GuardJob {
       Map<Verdict, Long> versions = VerdictTables.versions(commits);
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
-          .detection(detection.flaggedRows(), detection.screened().verdicts(), detection.sources()).gate(gateInputs, decision);
+          .detection(detection.flaggedRows(), detection.screened().verdicts(), detection.sources())
+          .gate(gateInputs, decision);
       PoisonScorer.Fitted fitted = detection.detected().fitted();
       metrics.flagLevel(fitted.flagLevel(), config.detect().contamination().describe(), fitted.contaminationShare());
       detection.detected().trustedSetAside().ifPresent(metrics::trustedReferenceSetAside);
