@@ -42,7 +42,8 @@ import org.apache.spark.storage.StorageLevel;
  * carry the feature names, so evidence can name features) and {@code _pg_label_index}.
  *
  * <p>Categorical values: at most {@code maxCategories} most frequent values per column are kept; any other
- * value, including values unseen in the reference, gets the rarity of half the smallest kept share. A null
+ * value, including values unseen in the reference, gets the rarity of a value seen once when the reference has
+ * such values (new values are then expected), else of half the smallest kept share. A null
  * categorical value is a category of its own. Labels unseen in the reference (and null labels, or a missing
  * label column at transform time) get index NaN, which detectors treat as "class unknown".
  */
@@ -211,7 +212,11 @@ public final class FeaturePreparer extends Estimator<FeaturePreparerModel> imple
           smallest = Math.min(smallest, r.getLong(1));
         }
         rarity.add(codes);
-        unseen[j] = -Math.log(smallest / 2.0 / rows);
+        // Values seen once in the reference mean new values keep coming (Good-Turing: the chance that the next row
+        // brings an unseen value is the share of values seen once), so an unseen value is as rare as one seen once;
+        // without any, an unseen value is rarer than every kept one. For a column of distinct values (a date, an
+        // id) seen and unseen then encode alike, instead of shifting every row of a batch off a trusted sample.
+        unseen[j] = smallest == 1 ? -Math.log(1.0 / rows) : -Math.log(smallest / 2.0 / rows);
       }
       List<String> labels = new ArrayList<>();
       // at most MAX_CLASSES + 1 rows: the class names

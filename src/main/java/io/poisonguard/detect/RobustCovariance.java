@@ -16,6 +16,8 @@ record RobustCovariance(double[] mean, double[] factor) implements java.io.Seria
   private static final int MAX_STEPS = 30;
   /** Share of each feature's whole-sample variance added to the diagonal: sparse features stay invertible. */
   private static final double SHRINK = 0.05;
+  /** Variance, relative to 1 + the squared mean, under which a feature counts as constant on the sample. */
+  private static final double CONSTANT = 1e-12;
 
   /**
    * Fits on {@code rows} (each of length d; at least d + 2 of them).
@@ -26,7 +28,15 @@ record RobustCovariance(double[] mean, double[] factor) implements java.io.Seria
     int n = rows.length;
     int d = rows[0].length;
     int h = Math.max(d + 1, (int) Math.ceil(support * n));
-    double[] floor = diagonal(covariance(rows, all(n), mean(rows, all(n))), d);
+    double[] whole = mean(rows, all(n));
+    double[] floor = diagonal(covariance(rows, all(n), whole), d);
+    for (int i = 0; i < d; i++) {
+      // A constant feature's variance comes out as rounding noise (about (n·ε·value)²), not always as 0; as a floor
+      // it would make any other value of the feature look 10^13 standard deviations away.
+      if (floor[i] <= CONSTANT * (1 + whole[i] * whole[i])) {
+        floor[i] = 0;
+      }
+    }
     Random random = new Random(seed);
     double bestDet = Double.POSITIVE_INFINITY;
     int[] best = null;

@@ -76,4 +76,27 @@ class MahalanobisTest {
     assertEquals(0, ScoreDifferences.count(scored, MahalanobisModel.load(dir.resolve("mahalanobis").toString())
         .transform(prepared), SCORE, EVIDENCE));
   }
+
+  /**
+   * A feature constant on the sample at a value whose mean does not round back to it (511 copies of −log(1/511),
+   * a categorical column of distinct values, average to 6.236369590203631 against 6.236369590203704): its variance
+   * comes out as 5e-27, not 0. Taken as the feature's variance it put a row 0.69 away at a distance of 10^13.
+   */
+  @Test
+  void aConstantFeatureWithRoundingNoiseCountsAsConstant() {
+    int n = 511;
+    java.util.Random random = new java.util.Random(1);
+    double[][] rows = new double[n][];
+    for (int i = 0; i < n; i++) {
+      rows[i] = new double[] {random.nextGaussian(), -Math.log(1.0 / n)};
+    }
+    RobustCovariance fitted = RobustCovariance.fit(rows, 0.75, 3);
+    double near = RobustCovariance.squaredDistance(new double[] {0, -Math.log(1.0 / n)}, fitted.mean(),
+        fitted.factor());
+    double shifted = RobustCovariance.squaredDistance(new double[] {0, -Math.log(0.5 / n)}, fitted.mean(),
+        fitted.factor());
+    // the constant feature has unit variance: a shift of log 2 adds about its square (times the consistency scale)
+    assertTrue(near < 1, "a typical row: " + near);
+    assertTrue(shifted - near < 5 * Math.log(2) * Math.log(2), "the shifted row: " + shifted);
+  }
 }
