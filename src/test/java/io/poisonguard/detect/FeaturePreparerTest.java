@@ -15,7 +15,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -25,43 +28,51 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * rare as a seen one; a new band is rarer than every seen band.
  */
 @ExtendWith(SharedSpark.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FeaturePreparerTest {
   private static final long SEED = 7;
 
-  private static Dataset<Row> withCategories(Spambase data) {
+  private Spambase data;
+
+  @BeforeAll
+  void load(SparkSession spark) {
+    data = Spambase.load(spark);
+  }
+
+  @AfterAll
+  void release() {
+    data.release();
+  }
+
+  private Dataset<Row> withCategories() {
     return data.clean
         .withColumn("stamp", functions.concat(functions.lit("2012-"), col(Columns.ID).cast("string")))
         .withColumn("band", functions.when(col(Columns.ID).mod(10).equalTo(9), functions.lit("new"))
             .otherwise(functions.concat(functions.lit("b"), col(Columns.ID).mod(3).cast("string"))));
   }
 
-  private static FeatureSchema schema(Spambase data) {
+  private FeatureSchema schema() {
     return new FeatureSchema("type", data.schema.numericFeatures(), List.of("stamp", "band"));
   }
 
   @Test
-  void anUnseenValueIsAsRareAsASingletonWhenTheReferenceHasSingletons(SparkSession spark) {
-    Spambase data = Spambase.load(spark);
-    try {
-      Dataset<Row> rows = withCategories(data);
-      // the reference: a fifth of the rows, none of whose stamps and no "new" band the others share
-      Dataset<Row> reference = rows.where(col(Columns.ID).mod(5).equalTo(0).and(col("band").notEqual("new")));
-      long n = reference.count();
-      FeaturePreparerModel model = FeaturePreparer.forSchema(schema(data)).fit(reference);
-      int numeric = data.schema.numericFeatures().size();
-      Row seen = model.transform(reference).select(Columns.FEATURES).first();
-      Row unseen = model.transform(rows.where(col(Columns.ID).mod(5).equalTo(4).and(col("band").equalTo("new"))))
-          .select(Columns.FEATURES).first();
-      double[] a = ((Vector) seen.get(0)).toArray();
-      double[] b = ((Vector) unseen.get(0)).toArray();
-      assertEquals(-Math.log(1.0 / n), a[numeric], 1e-12, "a seen stamp: seen once");
-      assertEquals(a[numeric], b[numeric], 1e-12, "an unseen stamp encodes as a seen one");
-      long smallestBand = reference.groupBy("band").count().agg(functions.min("count")).head().getLong(0);
-      assertEquals(-Math.log(smallestBand / 2.0 / n), b[numeric + 1], 1e-12, "an unseen band: rarer than any");
-      assertTrue(b[numeric + 1] > a[numeric + 1] + Math.log(2) - 1e-9, "rarer than the seen band");
-    } finally {
-      data.release();
-    }
+  void anUnseenValueIsAsRareAsASingletonWhenTheReferenceHasSingletons() {
+    Dataset<Row> rows = withCategories();
+    // the reference: a fifth of the rows, none of whose stamps and no "new" band the others share
+    Dataset<Row> reference = rows.where(col(Columns.ID).mod(5).equalTo(0).and(col("band").notEqual("new")));
+    long n = reference.count();
+    FeaturePreparerModel model = FeaturePreparer.forSchema(schema()).fit(reference);
+    int numeric = data.schema.numericFeatures().size();
+    Row seen = model.transform(reference).select(Columns.FEATURES).first();
+    Row unseen = model.transform(rows.where(col(Columns.ID).mod(5).equalTo(4).and(col("band").equalTo("new"))))
+        .select(Columns.FEATURES).first();
+    double[] a = ((Vector) seen.get(0)).toArray();
+    double[] b = ((Vector) unseen.get(0)).toArray();
+    assertEquals(-Math.log(1.0 / n), a[numeric], 1e-12, "a seen stamp: seen once");
+    assertEquals(a[numeric], b[numeric], 1e-12, "an unseen stamp encodes as a seen one");
+    long smallestBand = reference.groupBy("band").count().agg(functions.min("count")).head().getLong(0);
+    assertEquals(-Math.log(smallestBand / 2.0 / n), b[numeric + 1], 1e-12, "an unseen band: rarer than any");
+    assertTrue(b[numeric + 1] > a[numeric + 1] + Math.log(2) - 1e-9, "rarer than the seen band");
   }
 
   /**
@@ -71,29 +82,24 @@ class FeaturePreparerTest {
    * as its variance), and 94% of a 950-row batch of real data with a date column was flagged.
    */
   @Test
-  void aColumnOfDistinctValuesLeavesACleanBatchAtTheTargetRate(SparkSession spark) {
-    Spambase data = Spambase.load(spark);
+  void aColumnOfDistinctValuesLeavesACleanBatchAtTheTargetRate() {
+    Dataset<Row> rows = withCategories().drop("band");
+    FeatureSchema schema = new FeatureSchema("type", data.schema.numericFeatures(), List.of("stamp"));
+    Dataset<Row> trusted = rows.where(col(Columns.ID).mod(5).equalTo(0));
+    Dataset<Row> batch = rows.where(col(Columns.ID).mod(5).notEqual(0));
+    PoisonScorer.Scored scored = PoisonScorer.fitAndScore(batch, trusted, schema, DetectConfig.defaults(), SEED);
     try {
-      Dataset<Row> rows = withCategories(data).drop("band");
-      FeatureSchema schema = new FeatureSchema("type", data.schema.numericFeatures(), List.of("stamp"));
-      Dataset<Row> trusted = rows.where(col(Columns.ID).mod(5).equalTo(0));
-      Dataset<Row> batch = rows.where(col(Columns.ID).mod(5).notEqual(0));
-      PoisonScorer.Scored scored = PoisonScorer.fitAndScore(batch, trusted, schema, DetectConfig.defaults(), SEED);
-      try {
-        assertTrue(scored.trustedSetAside().isEmpty());
-        Row r = scored.rows().agg(functions.count(functions.lit(1)),
-            functions.sum(functions.when(col(Columns.FLAGGED), 1).otherwise(0))).head();
-        double rate = r.getLong(1) / (double) r.getLong(0);
-        List<String> reasons = new ArrayList<>();
-        scored.rows().where(col(Columns.FLAGGED)).select(functions.concat_ws(";", col(Columns.REASONS))).limit(5)
-            .collectAsList().forEach(x -> reasons.add(x.getString(0)));
-        System.out.printf("clean batch, distinct stamps, trusted fifth: %.4f flagged%n", rate);
-        assertTrue(rate <= 0.02, rate + " of the clean batch flagged, e.g. " + reasons);
-      } finally {
-        scored.release();
-      }
+      assertTrue(scored.trustedSetAside().isEmpty());
+      Row r = scored.rows().agg(functions.count(functions.lit(1)),
+          functions.sum(functions.when(col(Columns.FLAGGED), 1).otherwise(0))).head();
+      double rate = r.getLong(1) / (double) r.getLong(0);
+      List<String> reasons = new ArrayList<>();
+      scored.rows().where(col(Columns.FLAGGED)).select(functions.concat_ws(";", col(Columns.REASONS))).limit(5)
+          .collectAsList().forEach(x -> reasons.add(x.getString(0)));
+      System.out.printf("clean batch, distinct stamps, trusted fifth: %.4f flagged%n", rate);
+      assertTrue(rate <= 0.02, rate + " of the clean batch flagged, e.g. " + reasons);
     } finally {
-      data.release();
+      scored.release();
     }
   }
 }
