@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.spark.Columns;
 import io.poisonguard.spark.KryoRegistration;
-import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,11 +25,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
@@ -41,25 +36,11 @@ import scala.reflect.ClassTag$;
  * near-copies that agree with each other is caught by the label-aware detectors, whose copies never vouch
  * for each other.
  */
-@ExtendWith(SharedSpark.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DuplicateTest {
+class DuplicateTest extends OnSpambase {
   private static final String SCORE = PoisonDetector.scoreColumn(DuplicateDetector.CODE);
   private static final String EVIDENCE = PoisonDetector.evidenceColumn(DuplicateDetector.CODE);
   private static final String FLOOD = "flood";
   private static final long COPY_IDS = 1_000_000_000L;
-
-  private Spambase data;
-
-  @BeforeAll
-  void load(SparkSession spark) {
-    data = Spambase.load(spark);
-  }
-
-  @AfterAll
-  void release() {
-    data.release();
-  }
 
   /**
    * {@code copies} copies of each of {@code bases} seeded rows, every feature moved by uniform noise of at most

@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
-import io.poisonguard.spark.SharedSpark;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * How the shared preparation encodes a categorical value the reference never had, on Spambase with two added
@@ -27,22 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * each seen hundreds of times. A new stamp is expected (every reference stamp was seen once), so it encodes as
  * rare as a seen one; a new band is rarer than every seen band.
  */
-@ExtendWith(SharedSpark.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class FeaturePreparerTest {
+class FeaturePreparerTest extends OnSpambase {
   private static final long SEED = 7;
-
-  private Spambase data;
-
-  @BeforeAll
-  void load(SparkSession spark) {
-    data = Spambase.load(spark);
-  }
-
-  @AfterAll
-  void release() {
-    data.release();
-  }
 
   private Dataset<Row> withCategories() {
     return data.clean

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.ingest.FeatureSchema;
 import io.poisonguard.spark.Columns;
-import io.poisonguard.spark.SharedSpark;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -14,33 +13,14 @@ import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Influence scores against exact leave-one-out retraining, and as a flip detector on spambase. */
-@ExtendWith(SharedSpark.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InfluenceTest {
+class InfluenceTest extends OnSpambase {
   private static final String SCORE = PoisonDetector.scoreColumn(InfluenceDetector.CODE);
   private static final String EVIDENCE = PoisonDetector.evidenceColumn(InfluenceDetector.CODE);
   private static final double RIDGE = 1e-3;
-
-  private Spambase data;
-
-  @BeforeAll
-  void load(SparkSession spark) {
-    data = Spambase.load(spark);
-  }
-
-  @AfterAll
-  void release() {
-    data.release();
-  }
 
   @Test
   void agreesInSignAndRankWithLeaveOneOutRetraining() {

@@ -8,36 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.spark.Columns;
-import io.poisonguard.spark.SharedSpark;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The calibrated ensemble with every registered detector on its defaults, against 10% random label flips. */
-@ExtendWith(SharedSpark.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LabelAwareEnsembleTest {
+class LabelAwareEnsembleTest extends OnSpambase {
   private static final long SEED = 7;
-
-  private Spambase data;
-
-  @BeforeAll
-  void load(SparkSession spark) {
-    data = Spambase.load(spark);
-  }
-
-  @AfterAll
-  void release() {
-    data.release();
-  }
 
   @Test
   void batchModeEnsembleFindsRandomFlips() {

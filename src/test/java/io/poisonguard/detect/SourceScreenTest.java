@@ -12,34 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.poisonguard.config.DetectConfig;
 import io.poisonguard.spark.Columns;
-import io.poisonguard.spark.SharedSpark;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Provenance on spambase split into four feeds: a feed with 30% flipped labels is flagged as a whole. */
-@ExtendWith(SharedSpark.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SourceScreenTest {
+class SourceScreenTest extends OnSpambase {
   private static final long SEED = 7;
-  private Spambase data;
-
-  @BeforeAll
-  void load(SparkSession spark) {
-    data = Spambase.load(spark);
-  }
-
-  @AfterAll
-  void release() {
-    data.release();
-  }
 
   /** Spambase with {@code _pg_source} = feed-0..feed-3 by id; feed-3's labels flipped at {@code share}. */
   private Dataset<Row> feeds(double share) {

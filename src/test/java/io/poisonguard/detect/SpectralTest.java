@@ -4,40 +4,20 @@ import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.poisonguard.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Spectral signatures on spambase: a backdoor (nonspam rows with a three-feature trigger, relabelled spam)
  * and random label flips both show up along the top direction of their class.
  */
-@ExtendWith(SharedSpark.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SpectralTest {
+class SpectralTest extends OnSpambase {
   private static final String SCORE = PoisonDetector.scoreColumn(SpectralDetector.CODE);
   private static final String EVIDENCE = PoisonDetector.evidenceColumn(SpectralDetector.CODE);
-
-  private Spambase data;
-
-  @BeforeAll
-  void load(SparkSession spark) {
-    data = Spambase.load(spark);
-  }
-
-  @AfterAll
-  void release() {
-    data.release();
-  }
 
   private Dataset<Row> scored(Dataset<Row> batch, long seed) {
     Dataset<Row> prepared = FeaturePreparer.forSchema(data.schema).fit(batch).transform(batch);
