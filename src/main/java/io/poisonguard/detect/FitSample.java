@@ -24,7 +24,6 @@ import org.apache.spark.sql.functions;
 public final class FitSample {
   /** Rows a class keeps at least, when it has them. */
   public static final long RARE_CLASS_ROWS = 1_000;
-  private static final double TWO_TO_53 = 0x1p53;
 
   private FitSample() {}
 
@@ -84,7 +83,6 @@ public final class FitSample {
 
   /** A uniform number in [0, 1) per row, from a seeded hash of its id and {@code salt}. */
   private static Column uniform(long seed, String salt) {
-    return functions.pmod(functions.xxhash64(col(Columns.ID), lit(seed), lit(salt)), lit((long) TWO_TO_53))
-        .divide(lit(TWO_TO_53));
+    return SeededDraw.uniform(seed, salt, col(Columns.ID));
   }
 }

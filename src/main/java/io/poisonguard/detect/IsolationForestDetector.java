@@ -1,5 +1,7 @@
 package io.poisonguard.detect;
 
+import static io.poisonguard.spark.Columns.col;
+
 import io.poisonguard.config.ConfigException;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,7 @@ import org.apache.spark.sql.Row;
 
 /**
  * Isolation Forest (Liu, Ting &amp; Zhou 2008) on the prepared features. One seeded Bernoulli sample of at most
- * {@code numTrees × maxSamples} rows is brought to the driver (the only data that ever is); each tree is
+ * {@code numTrees × maxSamples} rows ({@link SeededDraw}) is brought to the driver (the only data that ever is); each tree is
  * grown there on {@code maxSamples} rows drawn from it without replacement, to height ⌈log2 maxSamples⌉,
  * splitting on a random non-constant feature at a uniform random point. The model is broadcast and scored
  * per partition: score = 2^(−E[h(x)] / c(ψ)) in [0,1], with h the path length plus c(leaf size) for the
@@ -109,10 +111,8 @@ public final class IsolationForestDetector extends DetectorEstimator<IsolationFo
       throw new ConfigException(CODE + ": the fit data is empty; nothing to fit on");
     }
     int cap = (int) Math.min((long) getNumTrees() * getMaxSamples(), Integer.MAX_VALUE - 8);
-    // Oversample by 10% so the Bernoulli sample nearly always reaches the cap; limit bounds driver memory.
-    double fraction = Math.min(1.0, 1.1 * cap / rows);
-    List<Row> picked = dataset.select(getFeaturesCol()).sample(false, fraction, getSeed()).limit(cap)
-        .collectAsList();
+    // the cap bounds driver memory
+    List<Row> picked = SeededDraw.draw(dataset, rows, cap, getSeed(), CODE, col(getFeaturesCol()));
     double[][] sample = new double[picked.size()][];
     for (int i = 0; i < sample.length; i++) {
       sample[i] = ((Vector) picked.get(i).get(0)).toArray();

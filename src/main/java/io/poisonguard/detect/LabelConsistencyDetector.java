@@ -292,8 +292,12 @@ public final class LabelConsistencyDetector extends DetectorEstimator<LabelConsi
 
   /** Feature vector and class index of the rows whose class is known. */
   static Dataset<Row> labelledRows(Dataset<?> dataset, String featuresCol, String labelCol) {
-    Dataset<Row> rows = dataset.toDF().select(col(featuresCol), col(labelCol).cast("double"));
-    return rows.where(col(labelCol).isNotNull().and(not(isnan(col(labelCol)))));
+    return dataset.toDF().select(col(featuresCol), col(labelCol).cast("double")).where(knownClass(labelCol));
+  }
+
+  /** Whether a row's class index is known (neither null nor NaN). */
+  static Column knownClass(String labelCol) {
+    return col(labelCol).isNotNull().and(not(isnan(col(labelCol).cast("double"))));
   }
 
   /**

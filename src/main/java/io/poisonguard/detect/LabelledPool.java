@@ -1,5 +1,7 @@
 package io.poisonguard.detect;
 
+import static io.poisonguard.spark.Columns.col;
+
 import io.poisonguard.config.ConfigException;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
@@ -8,7 +10,7 @@ import org.apache.spark.sql.Row;
 
 /**
  * The fit rows of known class a neighbour detector searches ({@link KnnLabelDetector}, {@link KnnShapleyDetector}),
- * brought to the driver: all of them, or a seeded uniform sample of {@code cap} when there are more (the size limit
+ * brought to the driver ({@link SeededDraw}): all of them, or a seeded uniform sample of {@code cap} when there are more (the size limit
  * that bounds driver memory and the broadcast at {@code cap × (d + 1)} doubles).
  *
  * @param design [row][d+1] compressed features ({@link LogisticFits#design})
@@ -25,15 +27,14 @@ record LabelledPool(double[][] design, int[] labels, long[][] keys, int classes,
    */
   static LabelledPool draw(Dataset<?> dataset, String featuresCol, String labelCol, int cap, NearDuplicateHash groups,
       long seed, String code) {
-    Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, featuresCol, labelCol);
+    Dataset<Row> labelled = dataset.toDF().where(LabelConsistencyDetector.knownClass(labelCol));
     String[] names = LogisticFits.classNames(dataset, labelCol);
     long rows = labelled.count();
     if (rows == 0) {
       throw new ConfigException(code + ": no fit row has a known class; nothing to fit on");
     }
-    // Oversample by 10% so the Bernoulli sample nearly always reaches the cap; limit bounds driver memory.
-    List<Row> picked = rows <= cap ? labelled.collectAsList()
-        : labelled.sample(false, Math.min(1.0, 1.1 * cap / rows), seed).limit(cap).collectAsList();
+    List<Row> picked = SeededDraw.draw(labelled, rows, cap, seed, code, col(featuresCol),
+        col(labelCol).cast("double"));
     int m = picked.size();
     double[][] design = new double[m][];
     int[] labels = new int[m];

@@ -2,9 +2,9 @@ package io.poisonguard.detect;
 
 import static io.poisonguard.spark.Columns.col;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -13,6 +13,7 @@ import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -21,7 +22,7 @@ import org.apache.spark.sql.Row;
  * core's own covariance, so a row whose features are each plausible but whose combination is not (a trigger,
  * a point moved against the class's correlations) stands out.
  *
- * <p>Fit: a seeded sample of at most {@code maxSampleRows} rows per class ({@code sampleBy}, after one count
+ * <p>Fit: a seeded sample of at most {@code maxSampleRows} rows per class ({@link SeededDraw}, after one count
  * per class) is brought to the driver, the size limit that bounds driver memory; per class a minimum-covariance-
  * determinant style core of {@code support} of the sample ({@link RobustCovariance}: concentration steps from
  * several seeded starts) gives the location and scatter, so poison outside the core does not shape them. Each
@@ -114,17 +115,19 @@ public final class MahalanobisDetector extends DetectorEstimator<MahalanobisMode
 
   @Override
   protected MahalanobisModel fitStatistics(Dataset<?> dataset) {
-    Dataset<Row> labelled = LabelConsistencyDetector.labelledRows(dataset, getFeaturesCol(), getLabelCol());
-    int classes = LabelConsistencyDetector.classCount(labelled, LogisticFits.classNames(dataset, getLabelCol()), CODE);
-    Map<Double, Double> fractions = new HashMap<>();
+    Dataset<Row> labelled = dataset.toDF().where(LabelConsistencyDetector.knownClass(getLabelCol()));
+    Column label = col(getLabelCol()).cast("double").as(getLabelCol());
+    int classes = LabelConsistencyDetector.classCount(labelled.select(col(getFeaturesCol()), label),
+        LogisticFits.classNames(dataset, getLabelCol()), CODE);
+    Map<Double, Long> classRows = new TreeMap<>();
     // one row per class
-    for (Row r : labelled.groupBy(col(getLabelCol())).count().collectAsList()) {
-      // Oversampled by 10% so a Bernoulli sample nearly always reaches the cap; the cap is applied below.
-      fractions.put(r.getDouble(0), Math.min(1.0, 1.1 * getMaxSampleRows() / r.getLong(1)));
+    for (Row r : labelled.groupBy(label).count().collectAsList()) {
+      classRows.put(r.getDouble(0), r.getLong(1));
     }
-    // a sample, not the dataset: about 1.1 × max_sample_rows rows per class reach the driver (Bernoulli, so a few
-    // percent more at most), cut to max_sample_rows per class below
-    List<Row> sample = labelled.stat().sampleBy(getLabelCol(), fractions, getSeed()).collectAsList();
+    // a sample, not the dataset: about 1.1 × max_sample_rows rows per class reach the driver, cut to
+    // max_sample_rows per class below
+    List<Row> sample = SeededDraw.drawPerClass(labelled, label, classRows, getMaxSampleRows(), getSeed(), CODE,
+        col(getFeaturesCol()), label);
     String[] names = FeatureNames.of(dataset, getFeaturesCol());
     int d = names.length;
     double[][] mean = new double[classes][];
