@@ -10,6 +10,7 @@ import io.poisonguard.spark.Columns;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -72,7 +73,8 @@ public final class Ingestor {
       typed.unpersist();
       throw new ConfigException("input.path: " + input.path() + " holds no records; check the path");
     }
-    if (input.id() == null) {
+    if (input.id() == null && !sharesAFileName(parsed.inputs())) {
+      // content ids hash the file name, the line and the text: only files of one name can repeat one
       return new IngestedBatch(typed, parsed.features(), parsed.inputs(), typed);
     }
     // Ids are first counted by a 64-bit hash: a long per record through the shuffle, where grouping by the id itself
@@ -99,6 +101,12 @@ public final class Ingestor {
     records.count();
     typed.unpersist();
     return new IngestedBatch(records, parsed.features(), parsed.inputs(), records);
+  }
+
+  /** Whether two of the files read have the same name (in different folders). */
+  private static boolean sharesAFileName(List<InputVersion> inputs) {
+    Set<String> names = new HashSet<>();
+    return inputs.stream().anyMatch(in -> in.deltaVersion() < 0 && !names.add(RecordLayout.fileName(in.path())));
   }
 
   /** A batch as parsed, before it is kept and its ids checked. */
@@ -456,8 +464,9 @@ public final class Ingestor {
 
   /**
    * Keeps the first record of each repeated id and rejects the others, so ids stay unique across the verdict
-   * tables too: a rejected repeat gets the id a record without an id column would get, from its position and its
-   * values, which become its raw text (the rejected table keeps the text, not the typed columns).
+   * tables too: a rejected repeat gets an id from its file's full path, its line and its values, which become its raw
+   * text (the rejected table keeps the text, not the typed columns). Without an id column, a repeat is a record with
+   * the same file name, line and text as one in another folder: the content id cannot tell them apart.
    */
   private static Dataset<Row> rejectRepeats(Dataset<Row> records, Dataset<Row> repeats, String idColumn) {
     Column repeated = Columns.col(Columns.ERROR).isNull().and(functions.col("__first_file").isNotNull())
@@ -470,10 +479,14 @@ public final class Ingestor {
     Column repeat = functions.col("__repeat");
     return joined.withColumn("__repeat", repeated)
         .withColumn(Columns.RAW, functions.when(repeat, values).otherwise(Columns.col(Columns.RAW)))
-        .withColumn(Columns.ID, functions.when(repeat, RecordLayout.contentId(Columns.col(Columns.FILE),
+        .withColumn(Columns.ID, functions.when(repeat, RecordLayout.pathId(Columns.col(Columns.FILE),
             Columns.col(Columns.LINE), Columns.col(Columns.RAW))).otherwise(Columns.col(Columns.ID)))
-        .withColumn(Columns.ERROR, functions.when(repeat,
-            functions.lit("duplicate value of id column '" + idColumn + "'")).otherwise(Columns.col(Columns.ERROR)))
+        .withColumn(Columns.ERROR, functions.when(repeat, idColumn != null
+            ? functions.lit("duplicate value of id column '" + idColumn + "'")
+            : functions.concat(functions.lit("same file name, line and text as line "),
+                functions.col("__first_line").cast(DataTypes.StringType), functions.lit(" of "),
+                functions.col("__first_file"), functions.lit(", so the same record id; give the files distinct names "
+                    + "or set input.id"))).otherwise(Columns.col(Columns.ERROR)))
         .drop("__first_file", "__first_line", "__repeat")
         .select(java.util.Arrays.stream(records.columns()).map(Columns::col).toArray(Column[]::new));
   }

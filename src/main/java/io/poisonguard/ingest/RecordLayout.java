@@ -226,16 +226,28 @@ public final class RecordLayout implements Serializable {
     return slash >= 0 ? file.substring(slash + 1) : file;
   }
 
+  /** {@link #contentId(String, long, String)} as a column expression, from the file's path, the line and the text. */
+  static Column contentId(Column file, Column line, Column raw) {
+    return hashedId(functions.substring_index(file, "/", -1), line, raw);
+  }
+
+  /**
+   * The id of a record that repeats another's: as {@link #contentId(Column, Column, Column)}, from the file's full
+   * path instead of its name, so that it differs from the repeated record's.
+   */
+  static Column pathId(Column file, Column line, Column raw) {
+    return hashedId(file, line, raw);
+  }
+
+  private static Column hashedId(Column file, Column line, Column raw) {
+    return functions.substring(functions.sha2(functions.concat(file, functions.lit("\u0000"),
+        line.cast(DataTypes.StringType), functions.lit("\u0000"), raw), 256), 1, 32);
+  }
+
   /**
    * Stable id of a record without an id column: a hash of the file name, the position and the text. The file
    * name (not the full path) keeps ids stable when a batch folder is moved.
    */
-  /** {@link #contentId(String, long, String)} as a column expression, from the file's path, the line and the text. */
-  static Column contentId(Column file, Column line, Column raw) {
-    return functions.substring(functions.sha2(functions.concat(functions.substring_index(file, "/", -1),
-        functions.lit("\u0000"), line.cast(DataTypes.StringType), functions.lit("\u0000"), raw), 256), 1, 32);
-  }
-
   static String contentId(String file, long line, String raw) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
