@@ -119,7 +119,8 @@ public final class AuditLog {
     Dataset<Row> runs = spark.read().format("delta").load(path)
         .filter(functions.col("pipeline").equalTo(pipeline));
     if (acceptedOnly) {
-      runs = runs.filter(functions.col("gate").isin("pass", "warn").and(functions.col("status").equalTo("ok")));
+      runs = runs.filter(functions.col("gate").isin("pass", "warn")
+          .and(functions.col("status").equalTo(RunRecord.OK)));
     }
     // one row per run of one pipeline: small, and only the newest few are brought back
     return runs.orderBy(functions.col("finished_at").desc(), functions.col("run_id").desc())

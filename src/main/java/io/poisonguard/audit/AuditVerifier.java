@@ -170,7 +170,7 @@ public final class AuditVerifier {
       problems.add(name + ": rows read " + r.rowsRead() + " != clean " + r.clean() + " + quarantined "
           + r.quarantined() + " + rejected " + r.rejected());
     }
-    if (!"ok".equals(r.status())) {
+    if (!RunRecord.OK.equals(r.status())) {
       return;
     }
     JsonNode outputs = JSON.readTree(r.outputsJson());

@@ -15,7 +15,8 @@ import java.util.Map;
  * @param pipelineSha256 hash of the pipeline file and overrides
  * @param startedAt start of the run
  * @param finishedAt end of the run
- * @param status {@code ok}, or {@code failed} for a run that did not complete its writes
+ * @param status {@link #OK}, or {@link #FAILED} for a run whose table writes or accounting check failed (the
+ *     tables may hold part of its batch; rerunning the batch completes them)
  * @param rowsRead every record read
  * @param clean records accepted (written to clean, or to staged when the gate failed)
  * @param quarantined records flagged
@@ -24,7 +25,8 @@ import java.util.Map;
  * @param gateReasons the gate's reasons
  * @param inputsJson inputs read ({@code batch}, and {@code reference} when one is given), each with its Delta version
  *     or file size and time
- * @param outputsJson tables written, with the Delta version each is at after the run
+ * @param outputsJson tables written, with the Delta version each is at after the run; for a failed run the error,
+ *     as {@code {"error": "..."}}
  * @param driftJson drift against the reference, or {@code null}
  * @param timingsJson seconds per stage
  * @param softwareJson versions of PoisonGuard, Spark, Delta, Java; the Spark master
@@ -36,6 +38,11 @@ public record RunRecord(String runId, String pipeline, String pipelineFile, Stri
     Instant startedAt, Instant finishedAt, String status, long rowsRead, long clean, long quarantined, long rejected,
     String gate, List<String> gateReasons, String inputsJson, String outputsJson, String driftJson,
     String timingsJson, String softwareJson, long seed, String previousHash, String recordHash) {
+
+  /** Status of a run that completed its writes and proved the accounting invariant. */
+  public static final String OK = "ok";
+  /** Status of a run whose table writes or accounting check failed. */
+  public static final String FAILED = "failed";
 
   public RunRecord {
     gateReasons = List.copyOf(gateReasons);
@@ -55,7 +62,7 @@ public record RunRecord(String runId, String pipeline, String pipelineFile, Stri
 
   /** Whether the run's batch was accepted (gate pass or warn, writes complete). */
   public boolean accepted() {
-    return "ok".equals(status) && ("pass".equals(gate) || "warn".equals(gate));
+    return OK.equals(status) && ("pass".equals(gate) || "warn".equals(gate));
   }
 
   /** Field values in table column order, hash fields last; the basis of {@link #recordHash}. */

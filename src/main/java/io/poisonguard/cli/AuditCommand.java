@@ -103,12 +103,14 @@ public final class AuditCommand implements Command {
     List<RunRecord> runs = new AuditLog(spark, warehouse).runs(pipeline).stream().map(RunRecord::fromRow).toList();
     Map<String, Long> released = new HashMap<>();
     new Releases(spark, warehouse).releases(pipeline).forEach(r -> released.merge(r.runId(), r.rows(), Long::sum));
-    String format = "%-27s %-14s %-20s %-5s %10s %10s %11s %9s %9s%n";
+    String format = "%-27s %-14s %-20s %-6s %10s %10s %11s %9s %9s%n";
     out.printf(Locale.ROOT, format, "RUN_ID", "PIPELINE", "FINISHED (UTC)", "GATE", "READ", "CLEAN", "QUARANTINED",
         "REJECTED", "RELEASED");
     for (RunRecord r : runs) {
+      // a run whose writes failed shows that instead of its gate's verdict
+      String outcome = RunRecord.OK.equals(r.status()) ? r.gate() : r.status();
       out.printf(Locale.ROOT, format, r.runId(), r.pipeline(), String.valueOf(r.finishedAt()).replace('T', ' ')
-              .replaceAll("\\.\\d+Z$", "Z"), r.gate(), r.rowsRead(), r.clean(), r.quarantined(), r.rejected(),
+              .replaceAll("\\.\\d+Z$", "Z"), outcome, r.rowsRead(), r.clean(), r.quarantined(), r.rejected(),
           released.getOrDefault(r.runId(), 0L));
     }
     if (runs.isEmpty()) {
@@ -128,7 +130,11 @@ public final class AuditCommand implements Command {
     row(out, "gate", r.gate().toUpperCase(Locale.ROOT));
     r.gateReasons().forEach(reason -> row(out, "", "- " + reason));
     row(out, "inputs", r.inputsJson());
-    row(out, "outputs", r.outputsJson() + "  (Delta versions after the run)");
+    if (RunRecord.OK.equals(r.status())) {
+      row(out, "outputs", r.outputsJson() + "  (Delta versions after the run)");
+    } else {
+      row(out, "status", r.status() + ": " + r.outputsJson() + "  (the tables may hold part of the batch; rerun it)");
+    }
     String label = "reasons";
     for (Map.Entry<String, Long> e : doc.reasons().entrySet()) {
       row(out, label, String.format(Locale.ROOT, "%-24s %d", e.getKey(), e.getValue()));

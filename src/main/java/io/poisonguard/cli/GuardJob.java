@@ -122,10 +122,26 @@ final class GuardJob {
       GateDecision decision = clock.stage("gate", () -> new Gate(config.gate()).decide(gateInputs),
           d -> d.outcome().label() + (d.reasons().isEmpty() ? "" : ": " + d.reasons().get(0)));
 
-      Map<Verdict, VerdictTables.Commit> commits = clock.stage("write", () -> write(tables, batch, scored,
-          detection.flaggedRows(), schema, reference, decision, profiled.current()),
-          v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
-      verifyAccounting(tables, commits, runId, read.total);
+      Map<Verdict, VerdictTables.Commit> commits;
+      try {
+        commits = clock.stage("write", () -> write(tables, batch, scored, detection.flaggedRows(), schema, reference,
+            decision, profiled.current()), v -> "committed " + v.keySet().stream().map(Verdict::table).toList());
+        verifyAccounting(tables, commits, runId, read.total);
+      } catch (Exception e) {
+        // the tables may hold part of the batch now: the audit says so, and which run it was
+        RunRecord failed = new RunRecord(runId, config.name(), loaded.file().toString(), loaded.sha256(), started,
+            Instant.now().truncatedTo(ChronoUnit.MILLIS), RunRecord.FAILED, read.total, clean, quarantined,
+            read.rejected, decision.outcome().label(), decision.reasons(), json(inputs(batch, reference)),
+            json(Map.of("error", String.valueOf(e.getMessage()).lines().findFirst().orElse(""))),
+            drift == null ? null : json(drift.summary()), json(clock.timings()), json(software()), config.seed(),
+            audit.lastHash(config.name()), null);
+        try {
+          audit.append(failed);
+        } catch (Exception unrecorded) {
+          e.addSuppressed(unrecorded);
+        }
+        throw e;
+      }
       Map<Verdict, Long> versions = VerdictTables.versions(commits);
 
       RunMetrics metrics = new RunMetrics(runId, config.name()).input(config.input(), schema)
@@ -152,7 +168,7 @@ final class GuardJob {
         audit.appendRows("detector_stats", spark.createDataFrame(detectorStats, DetectorStatistics.SCHEMA));
         audit.appendRows("metrics", metricRows);
         return new Audited(audit.append(new RunRecord(runId, config.name(), loaded.file().toString(),
-          loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), "ok", read.total, clean,
+          loaded.sha256(), started, Instant.now().truncatedTo(ChronoUnit.MILLIS), RunRecord.OK, read.total, clean,
           quarantined, read.rejected, decision.outcome().label(), decision.reasons(), json(inputs(batch, reference)),
           json(versions), drift == null ? null : json(driftMap), json(clock.timings()), json(software()),
           config.seed(), audit.lastHash(config.name()), null)), detectorStats);

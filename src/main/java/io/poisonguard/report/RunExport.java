@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.poisonguard.audit.AuditLog;
 import io.poisonguard.audit.ReleaseRecord;
+import io.poisonguard.audit.RunRecord;
 import io.poisonguard.config.ConfigException;
 import io.poisonguard.sanitize.Verdict;
 import io.poisonguard.sanitize.VerdictTables;
@@ -84,6 +85,11 @@ public final class RunExport {
   /** The run's quarantined rows as it wrote them, strongest first, with release ids, redacted. */
   private Dataset<Row> redactedRows(RunDocument doc, List<String> redact, Redactor redactor) throws Exception {
     String runId = doc.run().runId();
+    if (!RunRecord.OK.equals(doc.run().status())) {
+      throw new ConfigException("audit export: run " + runId + " " + doc.run().status() + " ("
+          + doc.run().outputsJson() + "); its rows are not all in the tables, so there is nothing to export: rerun "
+          + "its batch and export that run");
+    }
     JsonNode version = JSON.readTree(doc.run().outputsJson()).get(Verdict.QUARANTINE.name());
     VerdictTables tables = new VerdictTables(spark, warehouse + "/" + doc.run().pipeline());
     if (version == null) {

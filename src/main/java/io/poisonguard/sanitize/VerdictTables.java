@@ -20,14 +20,22 @@ import scala.jdk.javaapi.CollectionConverters;
 /**
  * The Delta tables that hold a pipeline's records by verdict ({@code clean}, {@code staged}, {@code quarantine},
  * {@code rejected}). Each record id lives in at most one of them: writing a batch upserts its records into their
- * verdict's table and removes them from the others, one MERGE (one atomic commit) per table. A rerun of the same
- * batch therefore changes nothing but the run id, and a run killed between two commits is repaired by rerunning.
+ * verdict's table and removes them from the others, one MERGE (one atomic commit) per table, {@code clean} last. A
+ * rerun of the same batch therefore changes nothing but the run id, and a run killed between two commits is repaired
+ * by rerunning.
  */
 public final class VerdictTables {
   private static final String MINE = "__pg_mine";
   /** Parquet's per-column switch of dictionary encoding, followed by the column's name. */
   private static final String DICTIONARY_KEY = "parquet.enable.dictionary#";
   private static final Seq<String> USING_ID = CollectionConverters.asScala(List.of(Columns.ID)).toSeq();
+  /**
+   * {@code clean}, the table models are trained from, is committed last: a write that fails part way (a full disk, a
+   * table another tool changed) leaves it as it was, so no consumer of {@code clean} sees part of a batch whose
+   * other records are not where they belong. The rerun that repairs the rest then adds the batch to it in one commit.
+   */
+  private static final List<Verdict> WRITE_ORDER =
+      List.of(Verdict.REJECTED, Verdict.QUARANTINE, Verdict.STAGED, Verdict.CLEAN);
 
   private final SparkSession spark;
   private final String root;
@@ -84,14 +92,13 @@ public final class VerdictTables {
     }
     try {
       Map<Verdict, Commit> commits = new EnumMap<>(Verdict.class);
-      for (Map.Entry<Verdict, Dataset<Row>> e : byVerdict.entrySet()) {
-        commits.put(e.getKey(), upsert(path(e.getKey()), e.getValue(), allIds));
-      }
-      for (Verdict other : Verdict.values()) {
-        if (!byVerdict.containsKey(other) && exists(other)) {
-          Commit withdrawn = withdraw(path(other), allIds);
+      for (Verdict verdict : WRITE_ORDER) {
+        if (byVerdict.containsKey(verdict)) {
+          commits.put(verdict, upsert(path(verdict), byVerdict.get(verdict), allIds));
+        } else if (exists(verdict)) {
+          Commit withdrawn = withdraw(path(verdict), allIds);
           if (withdrawn != null) {
-            commits.put(other, withdrawn);
+            commits.put(verdict, withdrawn);
           }
         }
       }
@@ -110,11 +117,12 @@ public final class VerdictTables {
 
   /**
    * The columns of {@code rows} written without a dictionary: the {@code requested} ones it has, {@code _pg_id}
-   * (unique in every table, so its dictionary is always dropped), and the guard's scores. Scores are continuous, nearly one distinct value per row, so the dictionary a column chunk
-   * starts with is thrown away when the chunk closes, after every value went through its hash map: in a flight
-   * recording of the 1M-row guard (bench/profile, JFR=1) the dictionaries of its 41 double columns held 27% of the
-   * samples of the clean table's write; 9 of those columns are scores. Parquet reads this per column from the write's
-   * Hadoop configuration, which the session's settings feed.
+   * (unique in every table, so its dictionary is always dropped), and the guard's scores. Scores are continuous,
+   * nearly one distinct value per row, so the dictionary a column chunk starts with is thrown away when the chunk
+   * closes, after every value went through its hash map: in a flight recording of the 1M-row guard (bench/profile,
+   * JFR=1) the dictionaries of its 41 double columns held 27% of the samples of the clean table's write; 9 of those
+   * columns are scores. Parquet reads this per column from the write's Hadoop configuration, which the session's
+   * settings feed.
    */
   private static Set<String> plainColumns(Dataset<Row> rows, Set<String> requested) {
     Set<String> plain = new TreeSet<>();

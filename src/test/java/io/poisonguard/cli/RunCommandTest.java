@@ -38,15 +38,7 @@ class RunCommandTest {
   }
 
   private Path smallBatch(int rows) throws IOException {
-    // every 4th line keeps both classes (the file is sorted by class)
-    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
-    List<String> lines = new ArrayList<>(List.of(all.get(0)));
-    for (int i = 1; i < all.size() && lines.size() <= rows; i += 4) {
-      lines.add(all.get(i));
-    }
-    Path file = dir.resolve("batch.csv");
-    Files.write(file, lines);
-    return file;
+    return Files.write(dir.resolve("batch.csv"), SpambaseLines.everyFourth(1, rows));
   }
 
   @Test
@@ -283,12 +275,7 @@ class RunCommandTest {
     long rowsBefore = spark.read().format("delta").load(cleanPath).count();
 
     // another batch: the lines between the first batch's
-    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
-    List<String> other = new ArrayList<>(List.of(all.get(0)));
-    for (int i = 3; i < all.size() && other.size() <= 600; i += 4) {
-      other.add(all.get(i));
-    }
-    Path otherBatch = Files.write(dir.resolve("other.csv"), other);
+    Path otherBatch = Files.write(dir.resolve("other.csv"), SpambaseLines.everyFourth(3, 600));
     Path summaryFile = dir.resolve("fail.json");
     CliRun blocked = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
         warehouse.toString(), "--set", "input.path=" + otherBatch, "--set", "gate.max_quarantine_fraction=0",
@@ -352,11 +339,9 @@ class RunCommandTest {
     List<String> settings = List.of("--set", "reference=last_accepted");
     runWith(warehouse, smallBatch(300), settings, "first.json");
     // other lines of the file, with a column the first batch did not have
-    List<String> all = Files.readAllLines(Path.of("data/spambase.csv"));
-    List<String> next = new ArrayList<>(List.of(all.get(0) + ",\"note\""));
-    for (int i = 2; i < all.size() && next.size() <= 300; i += 4) {
-      next.add(all.get(i) + ",\"x\"");
-    }
+    List<String> lines = SpambaseLines.everyFourth(2, 300);
+    List<String> next = new ArrayList<>(List.of(lines.get(0) + ",\"note\""));
+    lines.subList(1, lines.size()).forEach(line -> next.add(line + ",\"x\""));
     Path nextFile = Files.write(dir.resolve("next-with-note.csv"), next);
     long cleanVersion = DeltaTable.forPath(spark, warehouse.resolve("quickstart/clean").toString()).history(1)
         .first().getLong(0);
