@@ -50,6 +50,7 @@ final class SeededDraw {
    */
   static List<Row> draw(Dataset<?> rows, long rowCount, int cap, long seed, String salt, Column... columns) {
     double share = Math.min(1.0, 1.1 * cap / Math.max(1, rowCount));
+    // a sample, not the dataset: at most cap rows reach the driver
     List<Row> drawn = keyed(rows, null, seed, salt, columns).where(col(KEY).lt(share)).orderBy(order(rows))
         .limit(cap).collectAsList();
     return leading(drawn, columns.length);
@@ -75,6 +76,7 @@ final class SeededDraw {
     Column[] byClass = new Column[order.length + 1];
     byClass[0] = col(CLASS);
     System.arraycopy(order, 0, byClass, 1, order.length);
+    // a sample, not the dataset: about 1.1 × cap rows per class reach the driver
     List<Row> drawn = keyed(rows, label, seed, salt, columns).where(kept).orderBy(byClass).collectAsList();
     return leading(drawn, columns.length);
   }

@@ -34,8 +34,9 @@ public final class MllibTrainers {
   }
 
   /**
-   * Multinomial (binomial for two classes) logistic regression with an elastic-net penalty. MLlib's solver is
-   * deterministic and takes no seed.
+   * Multinomial (binomial for two classes) logistic regression with an elastic-net penalty. MLlib's solver draws
+   * nothing at random, so it takes no seed; its loss and gradient are summed over partitions in the order the
+   * partitions finish ({@code treeAggregate}), so two fits of the same rows can differ in the last bits of a weight.
    */
   public static final class Logistic implements ModelTrainer {
     private final double regParam;
