@@ -26,10 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ScanCommandTest {
   @Test
   void everyDetectorsTailProbabilityFallsWithItsScoreAndBacksTheReasons(@TempDir Path dir) throws Exception {
-    Path rt = dir.resolve("rt");
-    CliRun attack = CliRun.of("redteam", "--input", "data/breast_cancer.csv", "--label", "diagnosis", "--attack",
-        "outlier", "--rate", "0.05", "--seed", "7", "--out", rt.toString());
-    assertEquals(0, attack.exitCode(), attack.err());
+    Path rt = attacked(dir, "outlier", "0.05");
     Path out = dir.resolve("scan");
     CliRun scan = CliRun.of("scan", "--input", rt.resolve("data.csv").toString(), "--label", "diagnosis", "--id",
         "id", "--seed", "7", "--out", out.toString());
@@ -90,10 +87,7 @@ class ScanCommandTest {
    */
   @Test
   void aBatchSplitOverSeveralFilesGetsTheVerdictsOfTheSameRowsInOne(@TempDir Path dir) throws Exception {
-    Path rt = dir.resolve("rt");
-    CliRun attack = CliRun.of("redteam", "--input", "data/breast_cancer.csv", "--label", "diagnosis", "--attack",
-        "label-flip", "--rate", "0.1", "--seed", "7", "--out", rt.toString());
-    assertEquals(0, attack.exitCode(), attack.err());
+    Path rt = attacked(dir, "label-flip", "0.1");
     List<String> lines = Files.readAllLines(rt.resolve("data.csv"));
     Path split = Files.createDirectories(dir.resolve("split"));
     for (int f = 0; f < 3; f++) {
@@ -116,6 +110,15 @@ class ScanCommandTest {
       flagged += Boolean.parseBoolean(a[1]) ? 1 : 0;
     }
     assertTrue(flagged > 0, "some rows are flagged, so the verdicts are compared on both sides");
+  }
+
+  /** The red team's output folder (data.csv with an id column, truth.csv) for breast cancer under {@code attack}. */
+  private static Path attacked(Path dir, String attack, String rate) {
+    Path rt = dir.resolve("rt");
+    CliRun run = CliRun.of("redteam", "--input", "data/breast_cancer.csv", "--label", "diagnosis", "--attack", attack,
+        "--rate", rate, "--seed", "7", "--out", rt.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    return rt;
   }
 
   /** scores.csv of a scan of {@code input}: per id, its poison score, flag and reasons. */
