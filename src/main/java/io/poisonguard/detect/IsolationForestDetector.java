@@ -17,13 +17,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Isolation Forest (Liu, Ting &amp; Zhou 2008) on the prepared features. One seeded Bernoulli sample of at most
- * {@code numTrees × maxSamples} rows ({@link SeededDraw}) is brought to the driver (the only data that ever is); each tree is
- * grown there on {@code maxSamples} rows drawn from it without replacement, to height ⌈log2 maxSamples⌉,
- * splitting on a random non-constant feature at a uniform random point. The model is broadcast and scored
- * per partition: score = 2^(−E[h(x)] / c(ψ)) in [0,1], with h the path length plus c(leaf size) for the
- * unexpanded leaf and ψ the per-tree sample size. Evidence: the mean path length, e.g. {@code path=3.1}.
- * Unsupervised: the label is ignored.
+ * Isolation Forest (Liu, Ting &amp; Zhou 2008) on the prepared features. One seeded sample of at most
+ * {@code numTrees × maxSamples} rows, chosen by a hash of each row ({@link SeededDraw}), is brought to the driver
+ * (the only data that ever is); each tree is grown there on {@code maxSamples} rows drawn from it without
+ * replacement, to height ⌈log2 maxSamples⌉, splitting on a random non-constant feature at a uniform random point.
+ * The model is broadcast and scored per partition: score = 2^(−E[h(x)] / c(ψ)) in [0,1], with h the path length
+ * plus c(leaf size) for the unexpanded leaf and ψ the per-tree sample size. Evidence: the mean path length, e.g.
+ * {@code path=3.1}. Unsupervised: the label is ignored.
  */
 public final class IsolationForestDetector extends DetectorEstimator<IsolationForestModel> {
   /** Reason code and registry name. */

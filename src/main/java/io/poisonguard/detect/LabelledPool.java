@@ -10,8 +10,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * The fit rows of known class a neighbour detector searches ({@link KnnLabelDetector}, {@link KnnShapleyDetector}),
- * brought to the driver ({@link SeededDraw}): all of them, or a seeded uniform sample of {@code cap} when there are more (the size limit
- * that bounds driver memory and the broadcast at {@code cap × (d + 1)} doubles).
+ * brought to the driver ({@link SeededDraw}): all of them, or a seeded uniform sample of {@code cap} when there are
+ * more (the size limit that bounds driver memory and the broadcast at {@code cap × (d + 1)} doubles).
  *
  * @param design [row][d+1] compressed features ({@link LogisticFits#design})
  * @param labels class index of each row

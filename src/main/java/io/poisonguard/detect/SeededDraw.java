@@ -21,8 +21,8 @@ import org.apache.spark.sql.functions;
  * reading a file in more splits) would otherwise give another sample, or the same rows in another order, and
  * every seeded draw made from them on the driver (a tree's rows, a covariance start) would change.
  *
- * <p>The hash is of {@code _pg_id} when the rows have it (the guard's own rows always do), else of the drawn
- * drawn values themselves: rows that hash alike are then identical in everything drawn, so their order is immaterial.
+ * <p>The hash is of {@code _pg_id} when the rows have it (the guard's own rows always do), else of the drawn values
+ * themselves: rows that hash alike are then identical in everything drawn, so their order is immaterial.
  */
 final class SeededDraw {
   private static final double TWO_TO_53 = 0x1p53;
@@ -41,8 +41,8 @@ final class SeededDraw {
 
   /**
    * At most {@code cap} rows of {@code columns}: every row when there are no more, else a seeded uniform choice of
-   * {@code cap}; in the order of their hash. About {@code 1.1 × cap} rows pass the hash filter, and only the
-   * {@code cap} smallest keys of each partition travel to the driver.
+   * {@code cap}; in the order of their hash. About {@code 1.1 × cap} rows pass the hash filter; each partition
+   * keeps its {@code cap} smallest keys, and the {@code cap} smallest of those reach the driver.
    *
    * @param rows the rows to draw from
    * @param rowCount the number of {@code rows} (the caller has counted them)

@@ -25,7 +25,8 @@ class InfluenceTest extends OnSpambase {
   @Test
   void agreesInSignAndRankWithLeaveOneOutRetraining() {
     // 200 rows x 4 features, 10% of labels flipped so that some rows really hurt the fit of the others.
-    Dataset<Row> small = Spambase.flip(data.clean, 0.10, 21).where(col(Columns.ID).isin(Spambase.pick(200, 22).toArray()));
+    Dataset<Row> small = Spambase.flip(data.clean, 0.10, 21)
+        .where(col(Columns.ID).isin(Spambase.pick(200, 22).toArray()));
     FeaturePreparerModel preparer = FeaturePreparer.forSchema(new FeatureSchema("type",
         List.of("remove", "free", "charExclamation", "capitalAve"), List.of())).fit(small);
     Dataset<Row> prepared = preparer.transform(small).cache();

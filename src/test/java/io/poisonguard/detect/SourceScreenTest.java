@@ -74,8 +74,8 @@ class SourceScreenTest extends OnSpambase {
         .persist(StorageLevel.MEMORY_AND_DISK());
     List<SourceScreen.Verdict> verdicts = SourceScreen.judge(rows, 0.01).verdicts();
     List<Row> expected = rows.groupBy(col(Columns.SOURCE)).agg(count(lit(1)),
-            sum(when(lit(1.0).minus(col(Columns.POISON_SCORE)).leq(Math.min(1.0, SourceScreen.SUSPECT_FACTOR * 0.01)), 1L)
-                .otherwise(0L)),
+            sum(when(lit(1.0).minus(col(Columns.POISON_SCORE))
+                .leq(Math.min(1.0, SourceScreen.SUSPECT_FACTOR * 0.01)), 1L).otherwise(0L)),
             sum(when(col(Columns.FLAGGED), 1L).otherwise(0L)))
         .orderBy(col(Columns.SOURCE).asc_nulls_first()).collectAsList();
     assertEquals(expected.size(), verdicts.size());
