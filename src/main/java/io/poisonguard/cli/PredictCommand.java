@@ -134,7 +134,10 @@ public final class PredictCommand implements Command {
     List<Column> problems = new ArrayList<>();
     for (String c : numeric) {
       Column raw = Columns.col(c);
-      problems.add(when(raw.isNotNull().and(raw.try_cast(DataTypes.DoubleType).isNull()), lit(c + ": not a number")));
+      Column number = raw.try_cast(DataTypes.DoubleType);
+      problems.add(when(raw.isNotNull().and(number.isNull()), lit(c + ": not a number"))
+          .when(number.equalTo(lit(Double.POSITIVE_INFINITY)).or(number.equalTo(lit(Double.NEGATIVE_INFINITY))),
+              lit(c + ": not a finite number")));
     }
     String[] inputColumns = rows.columns();
     // the preparer reads numbers; the output shows each value as it was given, so the originals ride along renamed

@@ -309,12 +309,7 @@ public final class Ingestor {
   }
 
   private static boolean parsesAsNumber(String text) {
-    try {
-      Double.parseDouble(text);
-      return true;
-    } catch (NumberFormatException e) {
-      return false;
-    }
+    return RecordLayout.parseNumber(text) != null;
   }
 
   /**

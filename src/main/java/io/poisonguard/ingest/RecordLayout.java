@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -39,6 +40,10 @@ public final class RecordLayout implements Serializable {
    */
   private static final String BLANK =
       "^[\\t\\n\\x0B\\f\\r\\x1C-\\x1F\\p{Zs}\\p{Zl}\\p{Zp}&&[^\\u00A0\\u2007\\u202F]]*$";
+
+  /** What {@link #parseNumber} reads as a number. */
+  private static final Pattern DECIMAL =
+      Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?|NaN|[+-]?Infinity");
 
   private final List<String> names;
   private final List<ColumnKind> kinds;
@@ -169,6 +174,15 @@ public final class RecordLayout implements Serializable {
     if (idIndex >= 0) {
       error = error.when(blank(values[idIndex]), functions.lit("id column '" + names.get(idIndex) + "' is empty"));
     }
+    for (int i = 0; i < names.size(); i++) {
+      if (kinds.get(i) == ColumnKind.NUMERIC) {
+        Column infinite = values[i].equalTo(functions.lit(Double.POSITIVE_INFINITY))
+            .or(values[i].equalTo(functions.lit(Double.NEGATIVE_INFINITY)));
+        error = error.when(infinite, functions.concat(functions.lit("column '" + names.get(i) + "': '"),
+            values[i].cast(DataTypes.StringType), functions.lit("' is not a finite number; write a finite value, or "
+                + "leave the field empty for a missing one")));
+      }
+    }
     Column accepted = error.isNull();
     Column fileName = functions.substring_index(file, "/", -1);
     Column contentId = contentId(file, line, raw);
@@ -199,17 +213,38 @@ public final class RecordLayout implements Serializable {
       return s.isEmpty() ? null : s;
     }
     if (value instanceof Number number) {
-      return number.doubleValue();
+      return finite(i, number.doubleValue(), value.toString());
     }
     String s = value.toString().trim();
     if (s.isEmpty()) {
       return null;
     }
-    try {
-      return Double.parseDouble(s);
-    } catch (NumberFormatException e) {
+    Double parsed = parseNumber(s);
+    if (parsed == null) {
       throw new MalformedRecordException("column '" + names.get(i) + "': '" + abbreviate(s) + "' is not a number");
     }
+    return finite(i, parsed, s);
+  }
+
+  /** {@code value}, or a rejection when it is infinite: NaN reads as a missing value, infinity as nothing. */
+  private Double finite(int i, double value, String text) {
+    if (Double.isInfinite(value)) {
+      throw new MalformedRecordException("column '" + names.get(i) + "': '" + abbreviate(text) + "' is not a finite "
+          + "number; write a finite value, or leave the field empty for a missing one");
+    }
+    return value;
+  }
+
+  /**
+   * A decimal number ({@code 12}, {@code -0.5}, {@code 1e3}, {@code NaN}, {@code -Infinity}), or null for any other
+   * text: Java's own parser also takes type suffixes ({@code 1d}, {@code 2f}) and hexadecimal ({@code 0x1p3}),
+   * which a data file never means as numbers. Infinities parse, to be rejected as infinite rather than as text.
+   */
+  static Double parseNumber(String text) {
+    if (!DECIMAL.matcher(text).matches()) {
+      return null;
+    }
+    return Double.parseDouble(text);
   }
 
   private static boolean isBlank(Object value) {

@@ -19,7 +19,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -265,9 +268,11 @@ class IngestorTest {
     if (numbersAsText) {
       withIds.set(5, withIds.get(5).replaceFirst("^(r5,)[^,]*", "$1abc"));                     // not a number
       withIds.set(9, withIds.get(9).replaceFirst("^(r9,)[^,]*", "$1 inf"));                    // Java's parser says no
-      withIds.set(12, withIds.get(12).replaceFirst("^(r12,)[^,]*", "$1 -Infinity "));          // Java's parser says yes
+      withIds.set(12, withIds.get(12).replaceFirst("^(r12,)[^,]*", "$1 -Infinity "));          // not finite
+      withIds.set(16, withIds.get(16).replaceFirst("^(r16,)[^,]*", "$1 1e400"));               // not finite either
+      withIds.set(18, withIds.get(18).replaceFirst("^(r18,)[^,]*", "$1" + "2d"));             // Java's, not data's
       withIds.set(40, withIds.get(40).replaceFirst("^(r40,)[^,]*", "$1" + "9".repeat(30) + "x".repeat(20)));
-      rejectedLines = List.of(6L, 10L, 21L, 31L, 41L);
+      rejectedLines = List.of(6L, 10L, 13L, 17L, 19L, 21L, 31L, 41L);
     }
     Path file = dir.resolve("mixed.csv");
     Files.write(file, withIds);
@@ -300,13 +305,36 @@ class IngestorTest {
       assertTrue(r14.isNullAt(r14.fieldIndex("make")), "an empty value is missing, not malformed");
       if (numbersAsText) {
         assertEquals("column 'make': '" + "9".repeat(30) + "xxxxxxx...' is not a number",
-            csvRejected.get(4).getString(6));
-        Row r12 = fromParquet.accepted().filter(Columns.col(Columns.ID).equalTo("r12")).head();
-        assertEquals(Double.NEGATIVE_INFINITY, r12.getDouble(r12.fieldIndex("make")));
+            csvRejected.get(7).getString(6));
+        assertEquals("column 'make': '-Infinity' is not a finite number; write a finite value, or leave the field "
+            + "empty for a missing one", csvRejected.get(2).getString(6));
+        assertEquals("column 'make': '2d' is not a number", csvRejected.get(4).getString(6));
       }
     } finally {
       fromCsv.release();
       fromParquet.release();
+    }
+  }
+
+  @Test
+  void infiniteNumbersOfATypedInputAreRejectedAndNaNIsMissing(SparkSession spark) {
+    StructType schema = new StructType().add("x", DataTypes.DoubleType).add("y", DataTypes.DoubleType)
+        .add("label", DataTypes.StringType);
+    List<Row> rows = List.of(RowFactory.create(1.0, 2.0, "a"), RowFactory.create(Double.POSITIVE_INFINITY, 2.0, "b"),
+        RowFactory.create(3.0, Double.NEGATIVE_INFINITY, "a"), RowFactory.create(Double.NaN, 4.0, "b"));
+    Path parquet = dir.resolve("typed.parquet");
+    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(parquet.toString());
+    IngestedBatch batch = new Ingestor(spark).read(
+        new InputConfig(parquet.toString(), "parquet", "label", null, null, null, null, null, null), "r");
+    try {
+      List<String> errors = batch.rejected().orderBy(Columns.LINE).collectAsList().stream()
+          .map(r -> r.getString(6)).toList();
+      assertEquals(List.of("column 'x': 'Infinity' is not a finite number; write a finite value, or leave the field "
+          + "empty for a missing one", "column 'y': '-Infinity' is not a finite number; write a finite value, or "
+          + "leave the field empty for a missing one"), errors);
+      assertEquals(2, batch.accepted().count(), "the finite row and the NaN (missing) one");
+    } finally {
+      batch.release();
     }
   }
 
