@@ -7,6 +7,7 @@ import io.poisonguard.audit.DetectorStatistics;
 import io.poisonguard.audit.ModelRecord;
 import io.poisonguard.audit.RunMetrics;
 import io.poisonguard.audit.RunRecord;
+import io.poisonguard.config.ConfigException;
 import io.poisonguard.config.Contamination;
 import io.poisonguard.config.InputConfig;
 import io.poisonguard.config.PipelineConfig;
@@ -47,6 +48,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -64,6 +66,8 @@ final class GuardJob {
   private static final int STAGES_WITH_TRAINING = 9;
   /** Reason codes shown in the run summary. */
   private static final int TOP_REASONS = 5;
+  /** Characters Delta refuses in a column name (without column mapping). */
+  private static final Pattern DELTA_NAME_FORBIDS = Pattern.compile("[ ,;{}()\\n\\t=]");
 
   private final SparkSession spark;
   private final PipelineLoader.Loaded loaded;
@@ -93,6 +97,14 @@ final class GuardJob {
         b -> "read " + describeInputs(b));
     List<Runnable> toRelease = new ArrayList<>();
     try {
+      requireTableColumnNames(batch.accepted().columns());
+      List<String> differences = tables.columnsDifferingFrom(batch.accepted().schema());
+      if (!differences.isEmpty()) {
+        throw new ConfigException("input: " + differences.get(0) + (differences.size() > 1 ? " (and "
+            + (differences.size() - 1) + " more column difference(s))" : "") + "; the batch tables of pipeline '"
+            + config.name() + "' keep one set of columns: give the batch those columns, or run it under another "
+            + "pipeline name (--set name=...)");
+      }
       Counts read = clock.stage("count", () -> Counts.of(batch.records()),
           c -> c.total + " rows read, " + c.rejected + " rejected as malformed");
       FeatureSchema schema = batch.features();
@@ -310,6 +322,19 @@ final class GuardJob {
     byVerdict.put(Verdict.QUARANTINE, flagged);
     byVerdict.put(decision.accepted() ? Verdict.CLEAN : Verdict.STAGED, passed);
     return tables.write(byVerdict, PlainEncoding.columns(profile, config.input().id()));
+  }
+
+  /**
+   * Refuses input columns whose names a Delta table cannot hold, before any work: found at the write, they cost the
+   * whole run and left a failed record that a rerun could never mend.
+   */
+  private static void requireTableColumnNames(String[] columns) {
+    for (String column : columns) {
+      if (!column.startsWith(Columns.PREFIX) && DELTA_NAME_FORBIDS.matcher(column).find()) {
+        throw new ConfigException("input: column '" + column + "' has a space or one of ,;{}()= in its name, which "
+            + "Delta tables do not allow; rename it in the input (its header or key)");
+      }
+    }
   }
 
   /**

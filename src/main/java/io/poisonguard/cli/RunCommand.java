@@ -6,6 +6,7 @@ import io.poisonguard.detect.DetectorRegistry;
 import io.poisonguard.report.RunSummary;
 import io.poisonguard.spark.SparkSessions;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
@@ -48,14 +49,29 @@ public final class RunCommand implements Command {
     PipelineLoader.Loaded loaded = PipelineLoader.load(Path.of(args.require("pipeline")), args.all("set"));
     DetectorRegistry.validate(loaded.config().detect().detectors());
     String warehouse = Path.of(args.get("warehouse", "warehouse")).toAbsolutePath().normalize().toString();
+    Path summaryFile = args.get("output-json") == null ? null : Path.of(args.get("output-json"));
+    if (summaryFile != null) {
+      requireWritableFile(summaryFile);
+    }
     String master = args.get("master", loaded.config().spark().master());
     SparkSession spark = SparkSessions.create("poisonguard-" + loaded.config().name(), master,
         loaded.config().spark().conf());
     RunSummary summary = new GuardJob(spark, loaded, warehouse, out).run();
     out.print(summary.toTable());
-    if (args.get("output-json") != null) {
-      summary.writeJson(Path.of(args.get("output-json")));
+    if (summaryFile != null) {
+      summary.writeJson(summaryFile);
     }
     return "fail".equals(summary.gate()) ? ExitCodes.GATE_FAILED : ExitCodes.OK;
+  }
+
+  /** Refuses, before the run, a summary file the run could not write once its tables are committed. */
+  private static void requireWritableFile(Path file) {
+    Path parent = file.toAbsolutePath().getParent();
+    if (Files.isDirectory(file)) {
+      throw new ConfigException("--output-json " + file + ": is a folder; give a file name");
+    }
+    if (parent != null && !Files.isDirectory(parent)) {
+      throw new ConfigException("--output-json " + file + ": folder " + parent + " does not exist; create it first");
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.poisonguard.sanitize;
 
 import io.delta.tables.DeltaTable;
 import io.poisonguard.spark.Columns;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,8 +13,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -151,7 +154,26 @@ public final class VerdictTables {
     }
     // the batch's ids that belong elsewhere are merged too, so a record that changed verdict since the last run
     // is removed from this table in the same commit that updates the rest
-    Dataset<Row> source = mine.withColumn(MINE, functions.lit(true))
+    // The guard's own columns follow the detectors that ran: a score column new to the table is added to it first,
+    // one this run has not got is written empty. The input's columns were checked before the run
+    // (columnsDifferingFrom), so only the guard's columns can differ here.
+    StructType existing = read(path).schema();
+    List<String> added = new ArrayList<>();
+    for (StructField field : mine.schema().fields()) {
+      if (!List.of(existing.fieldNames()).contains(field.name())) {
+        added.add("`" + field.name() + "` " + field.dataType().sql());
+      }
+    }
+    if (!added.isEmpty()) {
+      spark.sql("ALTER TABLE delta.`" + path + "` ADD COLUMNS (" + String.join(", ", added) + ")");
+    }
+    Dataset<Row> aligned = mine;
+    for (StructField field : existing.fields()) {
+      if (!List.of(mine.columns()).contains(field.name())) {
+        aligned = aligned.withColumn(field.name(), functions.lit(null).cast(field.dataType()));
+      }
+    }
+    Dataset<Row> source = aligned.withColumn(MINE, functions.lit(true))
         .unionByName(allIds.join(mine.select(Columns.ID), USING_ID, "left_anti")
             .withColumn(MINE, functions.lit(false)), true);
     DeltaTable table = DeltaTable.forPath(spark, path);
@@ -209,6 +231,45 @@ public final class VerdictTables {
     return table.history(1).select("version", "operation", "operationMetrics").head();
   }
 
+  /**
+   * The input columns (not the guard's own) where {@code batch} differs from the batch tables written before it:
+   * one line per column missing from the batch, new in it, or of another type, naming the table; empty when they
+   * agree or nothing was written yet. Read from the tables' logs, no data.
+   */
+  public List<String> columnsDifferingFrom(StructType batch) {
+    for (Verdict verdict : List.of(Verdict.CLEAN, Verdict.STAGED, Verdict.QUARANTINE)) {
+      if (exists(verdict)) {
+        return columnDifferences(read(path(verdict)).schema(), batch, verdict.table());
+      }
+    }
+    return List.of();
+  }
+
+  private static List<String> columnDifferences(StructType table, StructType batch, String tableName) {
+    List<String> differences = new ArrayList<>();
+    for (StructField field : table.fields()) {
+      if (field.name().startsWith(Columns.PREFIX)) {
+        continue;
+      }
+      if (!List.of(batch.fieldNames()).contains(field.name())) {
+        differences.add("column '" + field.name() + "' is in the " + tableName + " table but not in this batch");
+      } else if (!batch.apply(field.name()).dataType().equals(field.dataType())) {
+        differences.add("column '" + field.name() + "' is " + kind(field.dataType()) + " in the " + tableName
+            + " table but " + kind(batch.apply(field.name()).dataType()) + " in this batch");
+      }
+    }
+    for (StructField field : batch.fields()) {
+      if (!field.name().startsWith(Columns.PREFIX) && !List.of(table.fieldNames()).contains(field.name())) {
+        differences.add("column '" + field.name() + "' is new in this batch, not in the " + tableName + " table");
+      }
+    }
+    return differences;
+  }
+
+  private static String kind(DataType type) {
+    return type.equals(DataTypes.StringType) ? "text" : "numeric";
+  }
+
   /** Whether the verdict's table has been created. */
   public boolean exists(Verdict verdict) {
     return DeltaTable.isDeltaTable(spark, path(verdict));
@@ -216,7 +277,11 @@ public final class VerdictTables {
 
   /** The verdict's table as it is now. */
   public Dataset<Row> read(Verdict verdict) {
-    return spark.read().format("delta").load(path(verdict));
+    return read(path(verdict));
+  }
+
+  private Dataset<Row> read(String path) {
+    return spark.read().format("delta").load(path);
   }
 
   /** The verdict's table as it was at {@code version} (Delta time travel). */

@@ -7,8 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Properties;
 import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the SparkSession every command uses: Delta enabled, settings tuned for small clusters and laptops. */
@@ -16,6 +17,9 @@ public final class SparkSessions {
   /** System property naming a Spark properties file applied over the built-in defaults. */
   public static final String DEFAULTS_PROPERTY = "poisonguard.spark.defaults";
   private static final String KRYO_REGISTRATOR = "spark.kryo.registrator";
+  /** The master URL forms Spark's own parser takes (local, local[N], local[N,F], local-cluster[...], a scheme). */
+  private static final Pattern MASTER_URL = Pattern.compile(
+      "local|local\\[(\\*|\\d+)(,\\d+)?\\]|local-cluster\\[.+\\]|yarn|(spark|k8s|mesos)://\\S+");
 
   private SparkSessions() {}
 
@@ -74,6 +78,9 @@ public final class SparkSessions {
    * it is returned with only {@code overrides} applied (runtime settings).
    */
   public static SparkSession create(String appName, String master, Map<String, String> overrides) {
+    if (master != null && !master.isBlank()) {
+      requireMasterUrl(master);
+    }
     SparkSession existing = SparkSession.getDefaultSession().getOrElse(() -> null);
     if (existing != null) {
       // an embedding application (a notebook, a benchmark, a test) owns its session's settings: apply only the
@@ -89,6 +96,7 @@ public final class SparkSessions {
     if (effectiveMaster == null || effectiveMaster.isBlank()) {
       effectiveMaster = conf.getOrDefault("spark.master", System.getProperty("spark.master", "local[*]"));
     }
+    requireMasterUrl(effectiveMaster);
     builder.master(effectiveMaster);
     // harmless under Spark's default serializer; under Kryo it is what lets the fitted models travel
     String registrators = conf.getOrDefault(KRYO_REGISTRATOR, System.getProperty(KRYO_REGISTRATOR, "")).trim();
@@ -101,5 +109,13 @@ public final class SparkSessions {
     }
     conf.forEach(builder::config);
     return builder.getOrCreate();
+  }
+
+  private static void requireMasterUrl(String master) {
+    if (!MASTER_URL.matcher(master).matches()) {
+      // Spark would log its own failure with a stack trace before any caller could turn it into one line
+      throw new ConfigException("master '" + master + "' is not a Spark master URL; use local[*], local[N], "
+          + "spark://HOST:PORT, yarn or k8s://HOST:PORT (--master, or spark.master in the pipeline)");
+    }
   }
 }

@@ -128,6 +128,11 @@ class RunCommandTest {
         nextRun.get("out").asText());
     Dataset<Row> quarantine = table(spark, warehouse, "quickstart/quarantine")
         .where(functions.col(Columns.RUN_ID).equalTo(nextRun.get("run_id").asText()));
+    // knn_batch runs only against a reference: its scores are new to the tables the first run created, and kept
+    String knnBatch = Columns.PREFIX + "score_knn_batch";
+    assertTrue(List.of(table(spark, warehouse, "quickstart/clean").columns()).contains(knnBatch));
+    assertEquals(quarantine.count(), quarantine.where(functions.col(knnBatch).isNotNull()).count(),
+        "every quarantined row of the run has its knn_batch score");
     long caught = quarantine.where(functions.col("id").cast("string").isin(flipped.toArray())).count();
     long quarantined = quarantine.count();
     long cleanQuarantined = quarantined - caught;
@@ -334,24 +339,36 @@ class RunCommandTest {
   }
 
   @Test
-  void lastAcceptedCleanRowsWithoutAColumnOfTheBatchExitTwoBeforeAnyWrite(SparkSession spark) throws IOException {
+  void aBatchWhoseColumnsDifferFromTheTablesExitsTwoBeforeAnyWrite(SparkSession spark) throws IOException {
     Path warehouse = dir.resolve("wh-new-column");
     List<String> settings = List.of("--set", "reference=last_accepted");
     runWith(warehouse, smallBatch(300), settings, "first.json");
-    // other lines of the file, with a column the first batch did not have
-    List<String> lines = SpambaseLines.everyFourth(2, 300);
-    List<String> next = new ArrayList<>(List.of(lines.get(0) + ",\"note\""));
-    lines.subList(1, lines.size()).forEach(line -> next.add(line + ",\"x\""));
-    Path nextFile = Files.write(dir.resolve("next-with-note.csv"), next);
     long cleanVersion = DeltaTable.forPath(spark, warehouse.resolve("quickstart/clean").toString()).history(1)
         .first().getLong(0);
-    List<String> args = new ArrayList<>(List.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
-        warehouse.toString(), "--set", "input.path=" + nextFile));
-    args.addAll(settings);
-    CliRun run = CliRun.of(args.toArray(String[]::new));
-    assertEquals(2, run.exitCode(), run.out() + run.err());
-    assertEquals(1, run.errLines(), run.err());
-    assertTrue(run.err().contains("no column 'note' of this batch"), run.err());
+    // other lines of the file: with a column the first batch did not have; without one it had; with a name that
+    // Delta cannot hold (a space), as the first batch of another pipeline
+    List<String> lines = SpambaseLines.everyFourth(2, 300);
+    List<String> withNote = new ArrayList<>(List.of(lines.get(0) + ",\"note\""));
+    lines.subList(1, lines.size()).forEach(line -> withNote.add(line + ",\"x\""));
+    List<String> withoutMake = lines.stream().map(line -> line.substring(line.indexOf(',') + 1)).toList();
+    List<String> spaced = new ArrayList<>(lines);
+    spaced.set(0, spaced.get(0).replaceFirst("^\"?make\"?", "\"make it\""));
+    Map<String, List<String>> batches = Map.of("column 'note' is new in this batch, not in the clean table", withNote,
+        "column 'make' is in the clean table but not in this batch", withoutMake,
+        "column 'make it' has a space or one of ,;{}()= in its name", spaced);
+    for (Map.Entry<String, List<String>> batch : batches.entrySet()) {
+      Path file = Files.write(dir.resolve("next-" + batch.getValue().hashCode() + ".csv"), batch.getValue());
+      List<String> args = new ArrayList<>(List.of("run", "--pipeline", "pipelines/quickstart.yaml", "--warehouse",
+          warehouse.toString(), "--set", "input.path=" + file));
+      args.addAll(settings);
+      if (batch.getKey().contains("space")) {
+        args.addAll(List.of("--set", "name=spaced"));
+      }
+      CliRun run = CliRun.of(args.toArray(String[]::new));
+      assertEquals(2, run.exitCode(), run.out() + run.err());
+      assertEquals(1, run.errLines(), run.err());
+      assertTrue(run.err().contains(batch.getKey()), run.err());
+    }
     assertEquals(cleanVersion, DeltaTable.forPath(spark, warehouse.resolve("quickstart/clean").toString()).history(1)
         .first().getLong(0), "nothing written");
     assertEquals(1, table(spark, warehouse, "_audit/runs").count());
@@ -378,6 +395,16 @@ class RunCommandTest {
     assertEquals(2, badFeature.exitCode(), badFeature.err());
     assertEquals(1, badFeature.errLines(), badFeature.err());
     assertTrue(badFeature.err().contains("column 'make'"), badFeature.err());
+
+    CliRun badMaster = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--master", "foo");
+    assertEquals(2, badMaster.exitCode(), badMaster.err());
+    assertEquals(1, badMaster.errLines(), badMaster.err());
+    assertTrue(badMaster.err().contains("master 'foo' is not a Spark master URL"), badMaster.err());
+
+    CliRun summaryIntoAFolder = CliRun.of("run", "--pipeline", "pipelines/quickstart.yaml", "--output-json",
+        dir.toString());
+    assertEquals(2, summaryIntoAFolder.exitCode(), summaryIntoAFolder.err());
+    assertTrue(summaryIntoAFolder.err().contains("is a folder"), summaryIntoAFolder.err());
 
     CliRun badFlag = CliRun.of("run", "--pipelin", "x.yaml");
     assertEquals(2, badFlag.exitCode());
