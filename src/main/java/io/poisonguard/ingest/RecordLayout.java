@@ -41,6 +41,9 @@ public final class RecordLayout implements Serializable {
   private static final String BLANK =
       "^[\\t\\n\\x0B\\f\\r\\x1C-\\x1F\\p{Zs}\\p{Zl}\\p{Zp}&&[^\\u00A0\\u2007\\u202F]]*$";
 
+  /** The end of the error of an infinite number, after its column and value. */
+  private static final String NOT_FINITE =
+      "' is not a finite number; write a finite value, or leave the field empty for a missing one";
   /** What {@link #parseNumber} reads as a number. */
   private static final Pattern DECIMAL =
       Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?|NaN|[+-]?Infinity");
@@ -179,8 +182,7 @@ public final class RecordLayout implements Serializable {
         Column infinite = values[i].equalTo(functions.lit(Double.POSITIVE_INFINITY))
             .or(values[i].equalTo(functions.lit(Double.NEGATIVE_INFINITY)));
         error = error.when(infinite, functions.concat(functions.lit("column '" + names.get(i) + "': '"),
-            values[i].cast(DataTypes.StringType), functions.lit("' is not a finite number; write a finite value, or "
-                + "leave the field empty for a missing one")));
+            values[i].cast(DataTypes.StringType), functions.lit(NOT_FINITE)));
       }
     }
     Column accepted = error.isNull();
@@ -229,8 +231,7 @@ public final class RecordLayout implements Serializable {
   /** {@code value}, or a rejection when it is infinite: NaN reads as a missing value, infinity as nothing. */
   private Double finite(int i, double value, String text) {
     if (Double.isInfinite(value)) {
-      throw new MalformedRecordException("column '" + names.get(i) + "': '" + abbreviate(text) + "' is not a finite "
-          + "number; write a finite value, or leave the field empty for a missing one");
+      throw new MalformedRecordException("column '" + names.get(i) + "': '" + abbreviate(text) + NOT_FINITE);
     }
     return value;
   }
